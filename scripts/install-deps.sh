@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs the Debian packages GoSIP needs to build and test, and only those that are missing.
+set -euo pipefail
+
+packages=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
+          libosip2-dev libsofia-sip-ua-dev libssl-dev valgrind)
+
+if ! command -v dpkg >/dev/null 2>&1; then
+    echo "install-deps: not a Debian system; make sure these (or their equivalents) are installed:" >&2
+    echo "  ${packages[*]}" >&2
+    exit 0
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    dpkg -s "$p" 2>/dev/null | grep -q '^Status: install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+    echo "install-deps: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "install-deps: missing ${missing[*]}; run as root or install sudo" >&2
+        exit 1
+    fi
+fi
+
+echo "install-deps: installing ${missing[*]}"
+"${sudo[@]}" apt-get update
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"

@@ -1,0 +1,56 @@
+/* Bump allocator for one message's parse tree; freed all at once. */
+#ifndef GOSIP_BASE_ARENA_H
+#define GOSIP_BASE_ARENA_H
+
+#include <gosip/base.h>
+#include <stdalign.h>
+#include <string.h>
+
+typedef struct gosip__chunk gosip__chunk;
+
+typedef struct gosip_arena {
+    char *cur;              /* next free byte in the current chunk */
+    char *end;              /* end of the current chunk */
+    gosip__chunk *chunks;   /* chunks to free (the inline first chunk is not listed) */
+    const gosip_mem *mem;
+    size_t used;            /* bytes taken from the allocator, inline chunk included */
+    size_t next_size;       /* size of the next chunk */
+} gosip_arena;
+
+/* Initialises over an optional caller-owned first block (may be NULL/0). */
+void gosip__arena_init(gosip_arena *a, const gosip_mem *mem, void *block, size_t size);
+/* Frees every chunk the arena allocated. */
+void gosip__arena_free(gosip_arena *a);
+/* Slow path of gosip__arena_alloc. */
+void *gosip__arena_alloc_slow(gosip_arena *a, size_t n);
+
+/* n bytes aligned for any scalar type; NULL when out of memory. */
+static inline void *gosip__arena_alloc(gosip_arena *a, size_t n)
+{
+    size_t pad = (size_t)(-(uintptr_t)a->cur) & (alignof(max_align_t) - 1);
+    if ((size_t)(a->end - a->cur) >= n + pad) {
+        void *p = a->cur + pad;
+        a->cur += pad + n;
+        return p;
+    }
+    return gosip__arena_alloc_slow(a, n);
+}
+
+static inline void *gosip__arena_zalloc(gosip_arena *a, size_t n)
+{
+    void *p = gosip__arena_alloc(a, n);
+    if (p)
+        memset(p, 0, n);
+    return p;
+}
+
+/* Copies n bytes (unaligned placement); NULL when out of memory. */
+char *gosip__arena_strdup(gosip_arena *a, const char *s, size_t n);
+
+/* Allocator helpers honouring a gosip_mem (NULL selects libc). */
+void *gosip__mem_malloc(const gosip_mem *m, size_t n);
+void *gosip__mem_calloc(const gosip_mem *m, size_t nmemb, size_t n);
+void *gosip__mem_realloc(const gosip_mem *m, void *p, size_t n);
+void gosip__mem_free(const gosip_mem *m, void *p);
+
+#endif

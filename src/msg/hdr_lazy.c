@@ -1,0 +1,108 @@
+/*
+ * Deferred header work. The parser only frames header lines; a line's list values are
+ * split and typed-parsed when first read, with the same results as an eager parse.
+ * Messages are used by one thread at a time, so a read may finish this work in place.
+ */
+#include "msg/msg_internal.h"
+
+int gosip__hdr_parse_value(gosip_msg *m, gosip_hdr *h)
+{
+    const gosip__hdr_info *info = gosip__hdr_info_of((gosip_hdr_kind)h->kind);
+    if (info) {
+        gosip__pctx c = {&m->arena, &m->limits};
+        if (h->value.n || info->shape == GOSIP_SHAPE_TEXT)
+            return info->parse(&c, h->value.p, h->value.n, &h->parsed);
+        return info->empty_ok ? 0 : GOSIP_ERR_PARSE;
+    }
+    const gosip_hdr_def *def = gosip__registry_def(m->registry, (gosip_hdr_kind)h->kind);
+    if (!def || !def->parse)
+        return 0;
+    return def->parse(m, h->value, &h->parsed, def->user_data);
+}
+
+void gosip__hdr_record_error(gosip_msg *m, gosip_hdr *h, int rc)
+{
+    h->error = rc;
+    h->parsed = NULL;
+    gosip__msg_defect(m, rc, rc == GOSIP_ERR_NOMEM ? 500 : 400,
+                      rc == GOSIP_ERR_LIMIT ? "too many header values" : "malformed header value",
+                      gosip__msg_offset(m, h->value.p), (gosip_hdr_kind)h->kind);
+}
+
+typedef struct split_ctx {
+    gosip_hdr *head; /* the node being split; receives the first element */
+    gosip_hdr *tail; /* last node produced so far */
+    unsigned count;
+    int rc;
+} split_ctx;
+
+static int split_element(const char *p, const char *end, void *ud)
+{
+    split_ctx *s = ud;
+    gosip_str v = {p, (size_t)(end - p)};
+    if (s->count++ == 0) {
+        s->head->value = v;
+        return 0;
+    }
+    gosip_msg *m = s->head->msg;
+    if (m->n_hdrs + 1 > m->limits.max_headers ||
+        (s->head->kind == GOSIP_HDR_VIA && m->n_vias + 1 > m->limits.max_vias))
+        return GOSIP_ERR_LIMIT;
+    gosip_hdr *h = gosip__arena_alloc(&m->arena, sizeof *h);
+    if (!h)
+        return GOSIP_ERR_NOMEM;
+    *h = *s->tail;
+    h->value = v;
+    h->pending = GOSIP__PENDING_PARSE;
+    h->prev = s->tail;
+    if (h->next)
+        h->next->prev = h;
+    else
+        m->last = h;
+    s->tail->next = h;
+    s->tail->next_same = h;
+    s->tail = h;
+    m->n_hdrs++;
+    if (h->kind == GOSIP_HDR_VIA)
+        m->n_vias++;
+    return 0;
+}
+
+static int split_in_place(gosip_hdr *h)
+{
+    split_ctx s = {h, h, 0, 0};
+    gosip_str whole = h->value;
+    if (whole.n == 0)
+        return 0;
+    int rc = gosip__split_list(whole.p, whole.p + whole.n, split_element, &s);
+    if (rc && s.count <= 1)
+        h->value = whole;
+    return rc;
+}
+
+void gosip__hdr_ensure(const gosip_hdr *ch)
+{
+    if (!ch || !ch->pending)
+        return;
+    gosip_hdr *h = (gosip_hdr *)ch;
+    gosip_msg *m = h->msg;
+    if (h->pending == GOSIP__PENDING_SPLIT) {
+        h->pending = GOSIP__PENDING_PARSE;
+        int rc = split_in_place(h);
+        if (rc) {
+            h->pending = 0;
+            gosip__hdr_record_error(m, h, rc);
+            return;
+        }
+    }
+    h->pending = 0;
+    int rc = gosip__hdr_parse_value(m, h);
+    if (rc)
+        gosip__hdr_record_error(m, h, rc);
+}
+
+void gosip__msg_ensure_all(const gosip_msg *m)
+{
+    for (const gosip_hdr *h = m->first; h; h = h->next)
+        gosip__hdr_ensure(h);
+}

@@ -1,0 +1,198 @@
+/* The declarative header table: names, compact forms, shapes, list rules and parsers. */
+#include "msg/msg_internal.h"
+
+#include "msg/hdr_hash.inc"
+
+/* Row flags. EAGER headers are parsed with the message (every layer reads them); the
+ * others are parsed on first access, with the same results. */
+enum { LIST = 1, ONE = 1, EMPTY_OK = 2, EAGER = 4 };
+
+#define ROW(kind, shape, flags, single, fn)                                                       \
+    [GOSIP_HDR_##kind] = {GOSIP_SHAPE_##shape, (flags)&LIST, single, ((flags)&EMPTY_OK) != 0,   \
+                          ((flags)&EAGER) == 0, fn}
+
+/* Names and compact forms are filled from GOSIP_HDR_MAP (msg.h) below. */
+static const gosip__hdr_info rows[GOSIP_HDR__BUILTIN_COUNT] = {
+    ROW(ACCEPT, MEDIA, LIST | EMPTY_OK, 0, gosip__parse_accept),
+    ROW(ACCEPT_ENCODING, TOKEN, LIST | EMPTY_OK, 0, gosip__parse_token_hdr),
+    ROW(ACCEPT_LANGUAGE, TOKEN, LIST | EMPTY_OK, 0, gosip__parse_token_hdr),
+    ROW(ALERT_INFO, NAMEADDR, LIST, 0, gosip__parse_info_uri),
+    ROW(ALLOW, TOKEN, LIST | EMPTY_OK, 0, gosip__parse_token_hdr),
+    ROW(ALLOW_EVENTS, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(AUTHENTICATION_INFO, AUTH, 0, ONE, gosip__parse_auth_info),
+    ROW(AUTHORIZATION, AUTH, 0, 0, gosip__parse_auth),
+    ROW(CALL_ID, TEXT, EAGER, ONE, gosip__parse_callid),
+    ROW(CALL_INFO, NAMEADDR, LIST, 0, gosip__parse_info_uri),
+    ROW(CONTACT, NAMEADDR, LIST, 0, gosip__parse_nameaddr),
+    ROW(CONTENT_DISPOSITION, TOKEN, 0, ONE, gosip__parse_token_hdr),
+    ROW(CONTENT_ENCODING, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(CONTENT_LANGUAGE, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(CONTENT_LENGTH, UINT, EAGER, ONE, gosip__parse_content_length),
+    ROW(CONTENT_TYPE, MEDIA, 0, ONE, gosip__parse_media),
+    ROW(CSEQ, CSEQ, EAGER, ONE, gosip__parse_cseq),
+    ROW(DATE, DATE, 0, ONE, gosip__parse_date),
+    ROW(ERROR_INFO, NAMEADDR, LIST, 0, gosip__parse_info_uri),
+    ROW(EVENT, TOKEN, 0, ONE, gosip__parse_token_hdr),
+    ROW(EXPIRES, UINT, 0, ONE, gosip__parse_content_length),
+    ROW(FROM, NAMEADDR, EAGER, ONE, gosip__parse_nameaddr),
+    ROW(IN_REPLY_TO, TOKEN, LIST, 0, gosip__parse_word_hdr),
+    ROW(MAX_FORWARDS, UINT, EAGER, ONE, gosip__parse_max_forwards),
+    ROW(MIME_VERSION, TEXT, 0, ONE, gosip__parse_mime_version),
+    ROW(MIN_EXPIRES, UINT, 0, ONE, gosip__parse_content_length),
+    ROW(MIN_SE, UINT, 0, ONE, gosip__parse_uint_hdr),
+    ROW(ORGANIZATION, TEXT, 0, ONE, gosip__parse_text),
+    ROW(P_ASSERTED_IDENTITY, NAMEADDR, LIST, 0, gosip__parse_nameaddr),
+    ROW(PATH, NAMEADDR, LIST, 0, gosip__parse_nameaddr),
+    ROW(PRIORITY, TOKEN, 0, ONE, gosip__parse_token_hdr),
+    ROW(PRIVACY, TOKEN, 0, ONE, gosip__parse_privacy),
+    ROW(PROXY_AUTHENTICATE, AUTH, 0, 0, gosip__parse_auth),
+    ROW(PROXY_AUTHORIZATION, AUTH, 0, 0, gosip__parse_auth),
+    ROW(PROXY_REQUIRE, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(RACK, RACK, 0, ONE, gosip__parse_rack),
+    ROW(REASON, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(RECORD_ROUTE, NAMEADDR, LIST, 0, gosip__parse_nameaddr),
+    ROW(REFER_TO, NAMEADDR, 0, ONE, gosip__parse_nameaddr),
+    ROW(REFERRED_BY, NAMEADDR, 0, ONE, gosip__parse_nameaddr),
+    ROW(REPLACES, TOKEN, 0, ONE, gosip__parse_word_hdr),
+    ROW(REPLY_TO, NAMEADDR, 0, ONE, gosip__parse_nameaddr),
+    ROW(REQUIRE, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(RETRY_AFTER, UINT, 0, ONE, gosip__parse_retry_after),
+    ROW(ROUTE, NAMEADDR, LIST, 0, gosip__parse_nameaddr),
+    ROW(RSEQ, UINT, 0, ONE, gosip__parse_content_length),
+    ROW(SERVER, TEXT, 0, ONE, gosip__parse_text),
+    ROW(SERVICE_ROUTE, NAMEADDR, LIST, 0, gosip__parse_nameaddr),
+    ROW(SESSION_EXPIRES, UINT, 0, ONE, gosip__parse_uint_hdr),
+    ROW(SIP_ETAG, TOKEN, 0, ONE, gosip__parse_token_hdr),
+    ROW(SIP_IF_MATCH, TOKEN, 0, ONE, gosip__parse_token_hdr),
+    ROW(SUBJECT, TEXT, 0, ONE, gosip__parse_text),
+    ROW(SUBSCRIPTION_STATE, TOKEN, 0, ONE, gosip__parse_token_hdr),
+    ROW(SUPPORTED, TOKEN, LIST | EMPTY_OK, 0, gosip__parse_token_hdr),
+    ROW(TIMESTAMP, TIMESTAMP, 0, ONE, gosip__parse_timestamp),
+    ROW(TO, NAMEADDR, EAGER, ONE, gosip__parse_nameaddr),
+    ROW(UNSUPPORTED, TOKEN, LIST, 0, gosip__parse_token_hdr),
+    ROW(USER_AGENT, TEXT, 0, ONE, gosip__parse_text),
+    ROW(VIA, VIA, LIST | EAGER, 0, gosip__parse_via),
+    ROW(WARNING, WARNING, LIST, 0, gosip__parse_warning),
+    ROW(WWW_AUTHENTICATE, AUTH, 0, 0, gosip__parse_auth),
+};
+
+typedef struct hdr_names {
+    const char *name;
+    const char *compact;
+    uint8_t name_len;
+    uint8_t compact_len;
+} hdr_names;
+
+static const hdr_names names[GOSIP_HDR__BUILTIN_COUNT] = {
+#define GOSIP__HDR_NAMES(kind, full, compact)                                                     \
+    [GOSIP_HDR_##kind] = {full, compact, sizeof(full) - 1, sizeof(compact) - 1},
+    GOSIP_HDR_MAP(GOSIP__HDR_NAMES)
+#undef GOSIP__HDR_NAMES
+};
+
+const gosip__hdr_info *gosip__hdr_info_of(gosip_hdr_kind kind)
+{
+    if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
+        return NULL;
+    return &rows[kind];
+}
+
+const char *gosip_hdr_kind_name(gosip_hdr_kind kind)
+{
+    if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
+        return NULL;
+    return names[kind].name;
+}
+
+gosip_str gosip__hdr_canonical_name(gosip_hdr_kind kind)
+{
+    if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
+        return GOSIP_STR_NULL;
+    gosip_str s = {names[kind].name, names[kind].name_len};
+    return s;
+}
+
+gosip_hdr_shape gosip_hdr_kind_shape(gosip_hdr_kind kind)
+{
+    if (kind >= GOSIP_HDR__EXT_BASE && kind < GOSIP_HDR__MAX)
+        return GOSIP_SHAPE_EXTENSION;
+    const gosip__hdr_info *info = gosip__hdr_info_of(kind);
+    return info ? (gosip_hdr_shape)info->shape : GOSIP_SHAPE_OPAQUE;
+}
+
+/* Case-insensitive equality for token text: token characters that differ only in bit
+ * 0x20 are the letters' two cases (no token character pairs with '-' or a digit that way). */
+static int name_is(const char *p, size_t n, const char *lit, size_t lit_n)
+{
+    if (n != lit_n)
+        return 0;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t a, b;
+        memcpy(&a, p + i, 8);
+        memcpy(&b, lit + i, 8);
+        if ((a ^ b) & ~UINT64_C(0x2020202020202020))
+            return 0;
+    }
+    for (; i < n; i++)
+        if ((p[i] ^ lit[i]) & ~0x20)
+            return 0;
+    return 1;
+}
+
+gosip_hdr_kind gosip__hdr_lookup(const char *p, size_t n)
+{
+    if (n == 0)
+        return GOSIP_HDR_OTHER;
+    unsigned h = ((unsigned)(unsigned char)(p[0] | 0x20) * GOSIP__HH_A +
+                  (unsigned)(unsigned char)(p[n - 1] | 0x20) * GOSIP__HH_B +
+                  (unsigned)n * GOSIP__HH_C + (unsigned)(unsigned char)(p[n / 2] | 0x20)) %
+                 GOSIP__HH_SIZE;
+    gosip_hdr_kind kind = (gosip_hdr_kind)gosip__hdr_hash[h];
+    if (kind == GOSIP_HDR_OTHER)
+        return kind;
+    const hdr_names *nm = &names[kind];
+    if (name_is(p, n, nm->name, nm->name_len) ||
+        (nm->compact_len && name_is(p, n, nm->compact, nm->compact_len)))
+        return kind;
+    return GOSIP_HDR_OTHER;
+}
+
+gosip_hdr_kind gosip_hdr_kind_from_name(gosip_str name)
+{
+    if (!name.p || gosip__skip_token(name.p, name.p + name.n) != name.p + name.n)
+        return GOSIP_HDR_OTHER;
+    return gosip__hdr_lookup(name.p, name.n);
+}
+
+gosip__print_fn gosip__shape_printer(gosip_hdr_shape shape)
+{
+    switch (shape) {
+    case GOSIP_SHAPE_NAMEADDR:
+        return gosip__print_nameaddr;
+    case GOSIP_SHAPE_VIA:
+        return gosip__print_via;
+    case GOSIP_SHAPE_CSEQ:
+        return gosip__print_cseq;
+    case GOSIP_SHAPE_RACK:
+        return gosip__print_rack;
+    case GOSIP_SHAPE_UINT:
+        return gosip__print_uint;
+    case GOSIP_SHAPE_TOKEN:
+        return gosip__print_token;
+    case GOSIP_SHAPE_MEDIA:
+        return gosip__print_media;
+    case GOSIP_SHAPE_AUTH:
+        return gosip__print_auth;
+    case GOSIP_SHAPE_TEXT:
+        return gosip__print_text;
+    case GOSIP_SHAPE_WARNING:
+        return gosip__print_warning;
+    case GOSIP_SHAPE_DATE:
+        return gosip__print_date;
+    case GOSIP_SHAPE_TIMESTAMP:
+        return gosip__print_timestamp;
+    default:
+        return NULL;
+    }
+}
