@@ -38,7 +38,8 @@
 #define QUICK_ROUNDS 3u
 #define ROUND_TARGET_NS 75000000u /* one library's share of a round: 50-100 ms */
 #define QUICK_TARGET_NS 10000000u
-#define SPEED_GOAL 5.0 /* GoSIP vs Sofia-SIP, from the issue */
+#define SPEED_GOAL 5.0   /* GoSIP vs Sofia-SIP, from the issue */
+#define NOISY_SPREAD 1.3 /* max/min of a library's rounds beyond which the run is called noisy */
 
 /* Everything read from the messages ends up here, so that no read can be optimised away. */
 static volatile uint64_t bench_sink;
@@ -583,10 +584,10 @@ static void osip_count_free(void *ptr)
     count_free(ptr, &osip_count);
 }
 
-/* What parsing one message costs in memory. */
+/* What parsing one message costs in memory; doubles so that the mean keeps its fraction. */
 typedef struct mem_figures {
-    size_t gosip_calls, gosip_bytes, gosip_used;
-    size_t osip_calls, osip_bytes;
+    double gosip_calls, gosip_bytes, gosip_used;
+    double osip_calls, osip_bytes;
 } mem_figures;
 
 static int gosip_mem_of(const bench_message *bm, mem_figures *out)
@@ -599,11 +600,11 @@ static int gosip_mem_of(const bench_message *bm, mem_figures *out)
     if (gosip_msg_parse(&m, bm->text, bm->len, &opts, NULL) != 0)
         return -1;
     gosip_touch(m, NULL, &acc); /* what a lazy parser allocates on access counts too */
-    out->gosip_used = gosip_msg_mem_used(m);
+    out->gosip_used = (double)gosip_msg_mem_used(m);
     gosip_msg_unref(m);
     bench_sink += acc;
-    out->gosip_calls = c.calls;
-    out->gosip_bytes = c.bytes;
+    out->gosip_calls = (double)c.calls;
+    out->gosip_bytes = (double)c.bytes;
     if (c.live != 0)
         fprintf(stderr, "warning: gosip left %ld blocks of %s unfreed\n", c.live, bm->name);
     return 0;
@@ -620,8 +621,8 @@ static int osip_mem_of(const bench_message *bm, mem_figures *out)
         osip_message_free(sip);
     }
     osip_set_allocators(NULL, NULL, NULL);
-    out->osip_calls = osip_count.calls;
-    out->osip_bytes = osip_count.bytes;
+    out->osip_calls = (double)osip_count.calls;
+    out->osip_bytes = (double)osip_count.bytes;
     return rc == 0 ? 0 : -1;
 }
 
@@ -641,8 +642,9 @@ static int measure_mem(const bench_message *msgs, size_t n, mem_figures *mem)
         sum.osip_calls += mem[k].osip_calls;
         sum.osip_bytes += mem[k].osip_bytes;
     }
-    mem[n] = (mem_figures){sum.gosip_calls / n, sum.gosip_bytes / n, sum.gosip_used / n,
-                           sum.osip_calls / n, sum.osip_bytes / n};
+    double d = (double)n;
+    mem[n] = (mem_figures){sum.gosip_calls / d, sum.gosip_bytes / d, sum.gosip_used / d,
+                           sum.osip_calls / d, sum.osip_bytes / d};
     return 0;
 }
 
@@ -664,7 +666,7 @@ static void print_human_mem(const results *r)
            "   osip: allocs  bytes asked\n");
     for (size_t k = 0; k <= BENCH_N_MESSAGES; k++) {
         const mem_figures *m = &r->mem[k];
-        printf("  %-24s %13zu %12zu %9zu %13zu %12zu\n",
+        printf("  %-24s %13.1f %12.0f %9.0f %13.1f %12.0f\n",
                k < BENCH_N_MESSAGES ? bench_messages[k].name : "mean", m->gosip_calls,
                m->gosip_bytes, m->gosip_used, m->osip_calls, m->osip_bytes);
     }
@@ -684,6 +686,17 @@ static void print_human_per_msg(const results *r, const lib libs[L_COUNT])
     }
 }
 
+/* The widest max/min of the mix timings: near 1 on a quiet machine. */
+static double worst_spread(const results *r)
+{
+    double w = 1;
+    for (int l = 0; l < L_COUNT; l++) {
+        double x = ratio(r->mix[l].max, r->mix[l].min);
+        w = x > w ? x : w;
+    }
+    return w;
+}
+
 static void print_human(const results *r, const lib libs[L_COUNT])
 {
     const stats *s = r->mix;
@@ -698,6 +711,10 @@ static void print_human(const results *r, const lib libs[L_COUNT])
            ratio(s[L_GOSIP].median, s[L_FLOOR].median),
            ratio(s[L_SOFIA].median, s[L_FLOOR].median));
     printf("sofia-sip/gosip within each round, median: %.2fx\n", r->paired_sofia);
+    if (worst_spread(r) > NOISY_SPREAD)
+        printf("note: a library's rounds differ by up to %.0f%%: the machine was busy, so the "
+               "figures are unsteady; rerun on a quiet machine\n",
+               (worst_spread(r) - 1) * 100);
     if (r->have_per_msg)
         print_human_per_msg(r, libs);
     print_human_mem(r);
@@ -717,8 +734,8 @@ static void print_json_details(const results *r, const lib libs[L_COUNT])
     printf("  \"memory\": [\n");
     for (size_t k = 0; k <= BENCH_N_MESSAGES; k++) {
         const mem_figures *m = &r->mem[k];
-        printf("    {\"message\": \"%s\", \"gosip_allocs\": %zu, \"gosip_bytes\": %zu, "
-               "\"gosip_mem_used\": %zu, \"osip_allocs\": %zu, \"osip_bytes\": %zu}%s\n",
+        printf("    {\"message\": \"%s\", \"gosip_allocs\": %.1f, \"gosip_bytes\": %.0f, "
+               "\"gosip_mem_used\": %.0f, \"osip_allocs\": %.1f, \"osip_bytes\": %.0f}%s\n",
                k < BENCH_N_MESSAGES ? bench_messages[k].name : "mean", m->gosip_calls,
                m->gosip_bytes, m->gosip_used, m->osip_calls, m->osip_bytes,
                k < BENCH_N_MESSAGES ? "," : "");
@@ -748,6 +765,7 @@ static void print_json(const results *r, const lib libs[L_COUNT])
            x, ratio(s[L_OSIP].median, s[L_GOSIP].median),
            ratio(s[L_GOSIP].median, s[L_FLOOR].median), ratio(s[L_SOFIA].median, s[L_FLOOR].median),
            r->paired_sofia);
+    printf("  \"worst_spread\": %.3f,\n", worst_spread(r));
     print_json_details(r, libs);
     printf("  \"goal_vs_sofia\": %.1f,\n  \"pass\": %s\n}\n", SPEED_GOAL,
            x >= SPEED_GOAL ? "true" : "false");

@@ -13,7 +13,7 @@
 typedef enum verdict {
     V_VALID,    /* well-formed: clean parse, exact print, fields, UAS verdict in acc */
     V_INVALID,  /* malformed: parse fails or records a defect; answer in rej (-1: drop) */
-    V_SEMANTIC, /* well-formed syntax, wrong content: validate answers from rej/acc */
+    V_SEMANTIC, /* well-formed syntax, wrong content: the UAS verdict is in rej */
     V_LIBERAL,  /* may be rejected (rej) or accepted with the interpretation `check` asserts */
     V_NONE      /* no verdict: must not break */
 } verdict;
@@ -23,11 +23,11 @@ typedef void (*check_fn)(const gosip_msg *m, const char *data, size_t len);
 typedef struct expect {
     const char *file;
     verdict v;
-    int nrej, rej[2]; /* statuses that reject it: parse status, defect status, UAS verdict */
+    int nrej, rej[2]; /* statuses rejecting it: parse error, defect and UAS verdicts */
     int nacc, acc[2]; /* UAS verdicts of an accepted message */
     check_fn check;
-    unsigned trailing : 1;   /* octets after Content-Length that the printer drops */
-    unsigned ignorable : 1;  /* the defect is in a header a receiver may ignore */
+    unsigned trailing : 1;  /* octets past Content-Length the printer may drop */
+    unsigned ignorable : 1; /* the defect is in a header a receiver may ignore */
 } expect;
 
 /* ---------------------------------------------------------------- small helpers */
@@ -204,7 +204,8 @@ static void check_wsinv_start(const gosip_msg *m)
 
     const gosip_hdr *to = gosip_msg_hdr(m, GOSIP_HDR_TO);
     tu_assert_str(gosip_hdr_name(to), "TO");
-    tu_assert_str(gosip_hdr_value(to), "sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n");
+    tu_assert_str(gosip_hdr_value(to),
+                  "sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n");
     tu_assert_str(gosip_msg_to(m)->tag, "1918181833n");
     assert_sip_uri(gosip_msg_to(m)->uri, "vivekg", "chair-dnrc.example.com", -1);
 
@@ -297,10 +298,21 @@ static void check_wsinv_others(const gosip_msg *m)
 static void check_wsinv(const gosip_msg *m, const char *data, size_t len)
 {
     static const gosip_hdr_kind order[] = {
-        GOSIP_HDR_TO,    GOSIP_HDR_FROM,         GOSIP_HDR_MAX_FORWARDS, GOSIP_HDR_CALL_ID,
-        GOSIP_HDR_CONTENT_LENGTH, GOSIP_HDR_CSEQ, GOSIP_HDR_VIA,        GOSIP_HDR_SUBJECT,
-        GOSIP_HDR_OTHER, GOSIP_HDR_OTHER,        GOSIP_HDR_CONTENT_TYPE, GOSIP_HDR_ROUTE,
-        GOSIP_HDR_VIA,   GOSIP_HDR_VIA,          GOSIP_HDR_CONTACT,
+        GOSIP_HDR_TO,
+        GOSIP_HDR_FROM,
+        GOSIP_HDR_MAX_FORWARDS,
+        GOSIP_HDR_CALL_ID,
+        GOSIP_HDR_CONTENT_LENGTH,
+        GOSIP_HDR_CSEQ,
+        GOSIP_HDR_VIA,
+        GOSIP_HDR_SUBJECT,
+        GOSIP_HDR_OTHER,
+        GOSIP_HDR_OTHER,
+        GOSIP_HDR_CONTENT_TYPE,
+        GOSIP_HDR_ROUTE,
+        GOSIP_HDR_VIA,
+        GOSIP_HDR_VIA,
+        GOSIP_HDR_CONTACT,
     };
     assert_int_equal(tu_hdr_total(m), sizeof order / sizeof order[0]);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++)
@@ -451,8 +463,8 @@ static void check_longreq_to(const gosip_msg *m)
 {
     char b[1024];
     const gosip_nameaddr *to = gosip_msg_to(m);
-    tu_assert_str(to->display, rep(b, sizeof b, "\"I have a user name of ", "extreme", 10,
-                                   " proportion\""));
+    tu_assert_str(to->display,
+                  rep(b, sizeof b, "\"I have a user name of ", "extreme", 10, " proportion\""));
     assert_sip_uri(to->uri, "user", "example.com", 6000);
     const gosip_param *p = to->uri->params;
     assert_int_equal(param_count(p), 3);
@@ -471,8 +483,8 @@ static void check_longreq_from(const gosip_msg *m)
     tu_assert_str(gosip_hdr_name(gosip_msg_hdr(m, GOSIP_HDR_FROM)), "F");
     assert_null(from->display.p);
     assert_int_equal(from->bracketed, 0);
-    assert_sip_uri(from->uri, rep(b, sizeof b, "", "amazinglylongcallername", 5, ""),
-                   "example.net", -1);
+    assert_sip_uri(from->uri, rep(b, sizeof b, "", "amazinglylongcallername", 5, ""), "example.net",
+                   -1);
     /* addr-spec without <>: the parameters belong to the header, not to the URI */
     assert_null(from->uri->params);
     assert_int_equal(param_count(from->params), 3);
@@ -509,20 +521,20 @@ static void check_longreq(const gosip_msg *m, const char *data, size_t len)
     check_longreq_to(m);
     check_longreq_from(m);
     check_longreq_vias(m);
-    tu_assert_str(gosip_msg_call_id(m), rep(b, sizeof b, "longreq.one", "really", 20, "longcallid"));
+    tu_assert_str(gosip_msg_call_id(m),
+                  rep(b, sizeof b, "longreq.one", "really", 20, "longcallid"));
     assert_int_equal(gosip_msg_cseq(m)->seq, 3882340);
     rep(name, sizeof name, "Unknown-", "Long", 20, "-Name");
     const gosip_hdr *u = hdr_named(m, name);
     assert_int_equal(gosip_hdr_kind_of(u), GOSIP_HDR_OTHER);
     char value[1024], *at = value;
     at += strlen(rep(at, sizeof value, "unknown-", "long", 20, "-value; "));
-    at += strlen(rep(at, sizeof value - (size_t)(at - value), "unknown-", "long", 20,
-                     "-parameter-name = "));
+    at += strlen(
+        rep(at, sizeof value - (size_t)(at - value), "unknown-", "long", 20, "-parameter-name = "));
     rep(at, sizeof value - (size_t)(at - value), "unknown-", "long", 20, "-parameter-value");
     tu_assert_str(gosip_hdr_value(u), value);
     assert_sip_uri(gosip_msg_contact(m)->uri,
-                   rep(b, sizeof b, "", "amazinglylongcallername", 5, ""), "host5.example.net",
-                   -1);
+                   rep(b, sizeof b, "", "amazinglylongcallername", 5, ""), "host5.example.net", -1);
     assert_body_tail(m, data, len, 150);
 }
 
@@ -790,8 +802,7 @@ static void check_tokens(const gosip_msg *m, gosip_hdr_kind kind, const char *a,
 static void check_bext01(const gosip_msg *m, const char *data, size_t len)
 {
     check_tokens(m, GOSIP_HDR_REQUIRE, "nothingSupportsThis", "nothingSupportsThisEither");
-    check_tokens(m, GOSIP_HDR_PROXY_REQUIRE, "noProxiesSupportThis",
-                 "norDoAnyProxiesSupportThis");
+    check_tokens(m, GOSIP_HDR_PROXY_REQUIRE, "noProxiesSupportThis", "norDoAnyProxiesSupportThis");
     tu_assert_str(gosip_msg_via(m)->transport, "TLS");
     tu_assert_str(gosip_msg_via(m)->host, "fold-and-staple.example.com");
     assert_body_tail(m, data, len, 0);
@@ -863,8 +874,16 @@ static void check_baddate(const gosip_msg *m, const char *data, size_t len)
 
 /* ---------------------------------------------------------------- the verdict table */
 
-#define REJ(...) (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), {__VA_ARGS__}
-#define NONE 0, {0}
+#define REJ(...)                                                                                   \
+    (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)),                                             \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
+#define NONE                                                                                       \
+    0,                                                                                             \
+    {                                                                                              \
+        0                                                                                          \
+    }
 
 static const expect expects[] = {
     {"badaspec.dat", V_LIBERAL, REJ(400), REJ(0), check_badaspec, 0, 0},
@@ -893,7 +912,7 @@ static const expect expects[] = {
     {"lwsdisp.dat", V_VALID, NONE, REJ(0), check_lwsdisp, 0, 0},
     {"lwsruri.dat", V_INVALID, REJ(400), NONE, NULL, 0, 0},
     {"lwsstart.dat", V_LIBERAL, REJ(400), REJ(0), check_lwsstart, 0, 0},
-    {"mcl01.dat", V_INVALID, REJ(400), NONE, NULL, 0, 0},
+    {"mcl01.dat", V_INVALID, REJ(400), NONE, NULL, 1, 0}, /* which length frames it? */
     {"mismatch01.dat", V_SEMANTIC, REJ(400), NONE, NULL, 0, 0},
     {"mismatch02.dat", V_SEMANTIC, REJ(501, 400), NONE, NULL, 0, 0},
     {"mpart01.dat", V_VALID, NONE, REJ(0), check_mpart01, 0, 0},
@@ -1011,8 +1030,8 @@ static void run_valid(const expect *e, const char *data, size_t len)
 }
 
 /* Accepted by the liberal reading, or rejected with one of its statuses. */
-static void judge_liberal(const expect *e, const gosip_msg *m, int defect, int v,
-                          const char *data, size_t len)
+static void judge_liberal(const expect *e, const gosip_msg *m, int defect, int v, const char *data,
+                          size_t len)
 {
     if (!defect || e->ignorable)
         e->check(m, data, len);
@@ -1068,7 +1087,11 @@ static void run_rejectable(const expect *e, const char *data, size_t len)
         assert_status_in("verdict on the parse error", v.status, e->nrej, e->rej);
         return;
     }
-    assert_prints_prefix(m, data, len);
+    /* unmodified, even a rejected message prints as received (it may be relayed or logged) */
+    if (e->trailing)
+        assert_prints_prefix(m, data, len);
+    else
+        assert_prints_as(m, data, len);
     judge_parsed(e, m, data, len);
     gosip_msg_unref(m);
 }
@@ -1093,8 +1116,8 @@ static void test_file(void **state)
 {
     const tu_case *c = *state;
     const expect *e = find_expect(c->name);
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     assert_int_equal(tu_read_data(c->dir, c->name, &data, &len), 0);
     if (!e)
         e = &no_verdict;
@@ -1131,8 +1154,8 @@ static void test_all_files_present(void **state)
 
 static gosip_msg *load(const char *file)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     gosip_msg *m;
     assert_int_equal(tu_read_data(DIR_4475, file, &data, &len), 0);
     assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
@@ -1148,8 +1171,7 @@ static void assert_tags(const gosip_verdict *v, const char *a, const char *b)
 }
 
 /* r holds exactly two values of a kind, with these texts. */
-static void assert_hdr_values(const gosip_msg *r, gosip_hdr_kind kind, const char *a,
-                              const char *b)
+static void assert_hdr_values(const gosip_msg *r, gosip_hdr_kind kind, const char *a, const char *b)
 {
     assert_int_equal(gosip_msg_hdr_count(r, kind), 2);
     tu_assert_str(gosip_hdr_value(tu_hdr_kind_nth(r, kind, 0)), a);
@@ -1165,8 +1187,7 @@ static void test_bext01_roles(void **state)
     assert_int_equal(verdict_of(m, GOSIP_ROLE_UAS, NULL, &v), 420);
     assert_tags(&v, "nothingSupportsThis", "nothingSupportsThisEither");
     assert_int_equal(gosip_msg_new_error_response(&r, m, &v, NULL, GOSIP_STR_NULL), 0);
-    assert_hdr_values(r, GOSIP_HDR_UNSUPPORTED, "nothingSupportsThis",
-                      "nothingSupportsThisEither");
+    assert_hdr_values(r, GOSIP_HDR_UNSUPPORTED, "nothingSupportsThis", "nothingSupportsThisEither");
     gosip_msg_unref(r);
 
     assert_int_equal(verdict_of(m, GOSIP_ROLE_PROXY, NULL, &v), 420);
@@ -1263,12 +1284,13 @@ static void test_stream_framing(void **state)
     static const struct {
         const char *file;
         int framer; /* what gosip_framer_next returns */
-    } cases[] = {{"clerr.dat", 0}, {"ncl.dat", GOSIP_ERR_FRAMING}, {"mcl01.dat", GOSIP_ERR_FRAMING}};
+    } cases[] = {
+        {"clerr.dat", 0}, {"ncl.dat", GOSIP_ERR_FRAMING}, {"mcl01.dat", GOSIP_ERR_FRAMING}};
     gosip_msg_limits lim;
     gosip_msg_limits_default(&lim);
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        char *data;
-        size_t len, skip = 0, n = 0;
+        char *data = NULL;
+        size_t len = 0, skip = 0, n = 0;
         assert_int_equal(tu_read_data(DIR_4475, cases[i].file, &data, &len), 0);
         gosip_framer f;
         memset(&f, 0, sizeof f);
@@ -1282,9 +1304,9 @@ static void test_stream_framing(void **state)
 int main(void)
 {
     static const struct CMUnitTest extra[] = {
-        cmocka_unit_test(test_all_files_present), cmocka_unit_test(test_bext01_roles),
+        cmocka_unit_test(test_all_files_present),  cmocka_unit_test(test_bext01_roles),
         cmocka_unit_test(test_unknown_method_501), cmocka_unit_test(test_role_verdicts),
-        cmocka_unit_test(test_proxy_verdicts),    cmocka_unit_test(test_stream_framing),
+        cmocka_unit_test(test_proxy_verdicts),     cmocka_unit_test(test_stream_framing),
     };
     int failed = tu_run_dir("rfc4475", DIR_4475, ".dat", test_file);
     failed += cmocka_run_group_tests_name("rfc4475_roles_and_framing", extra, NULL, NULL);

@@ -37,8 +37,8 @@ static void assert_ruri(const gosip_msg *m, const char *user, const char *host, 
         tu_assert_str(u->user, user);
     else
         assert_null(u->user.p);
-    assert_host(u->host, u->host_type, u->port, host, host[0] == '[' ? GOSIP_HOST_IPV6
-                                                                      : GOSIP_HOST_NAME, port);
+    assert_host(u->host, u->host_type, u->port, host,
+                host[0] == '[' ? GOSIP_HOST_IPV6 : GOSIP_HOST_NAME, port);
 }
 
 static const gosip_via *via_at(const gosip_msg *m, size_t i)
@@ -216,8 +216,8 @@ static void test_wire(void **state)
 {
     const tu_case *c = *state;
     const expect *e = find_expect(c->name);
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     assert_int_equal(tu_read_data(c->dir, c->name, &data, &len), 0);
     gosip_msg *m;
     assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
@@ -262,8 +262,8 @@ static void test_all_files_present(void **state)
 
 static gosip_msg *load(const char *dir, const char *file)
 {
-    char *data;
-    size_t len;
+    char *data = NULL;
+    size_t len = 0;
     gosip_msg *m;
     assert_int_equal(tu_read_data(dir, file, &data, &len), 0);
     assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);

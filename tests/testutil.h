@@ -41,6 +41,8 @@
  */
 static inline int tu_read_file(const char *path, char **data, size_t *len)
 {
+    *data = NULL;
+    *len = 0;
     FILE *f = fopen(path, "rb");
     if (!f) {
         fprintf(stderr, "tu_read_file: cannot open %s\n", path);
@@ -90,6 +92,8 @@ static inline char *tu_path_join(const char *dir, const char *name)
 /* Reads dir/name (see tu_read_file). */
 static inline int tu_read_data(const char *dir, const char *name, char **data, size_t *len)
 {
+    *data = NULL;
+    *len = 0;
     char *path = tu_path_join(dir, name);
     int rc = path ? tu_read_file(path, data, len) : -1;
     free(path);
@@ -289,8 +293,7 @@ static inline void tu__cm_free(void *p, void *ud)
 
 static inline const gosip_mem *tu_mem_tracked(void)
 {
-    static const gosip_mem mem = {NULL, tu__cm_malloc, tu__cm_calloc, tu__cm_realloc,
-                                  tu__cm_free};
+    static const gosip_mem mem = {NULL, tu__cm_malloc, tu__cm_calloc, tu__cm_realloc, tu__cm_free};
     return &mem;
 }
 
@@ -367,26 +370,26 @@ static inline int tu_str_same(gosip_str a, gosip_str b)
 }
 
 /* Asserts that a gosip_str holds exactly lit, printing both on failure. */
-#define tu_assert_str(s, lit)                                                                     \
-    do {                                                                                          \
-        gosip_str tu__s = (s);                                                                    \
-        if (!tu_str_is(tu__s, (lit))) {                                                           \
-            print_error("expected \"%s\", got %s\"%.*s\"\n", (lit), tu__s.p ? "" : "(absent) ",  \
-                        (int)tu__s.n, tu__s.p ? tu__s.p : "");                                    \
-            fail_msg("%s != \"%s\"", #s, (lit));                                                  \
-        }                                                                                         \
+#define tu_assert_str(s, lit)                                                                      \
+    do {                                                                                           \
+        gosip_str tu__s = (s);                                                                     \
+        if (!tu_str_is(tu__s, (lit))) {                                                            \
+            print_error("expected \"%s\", got %s\"%.*s\"\n", (lit), tu__s.p ? "" : "(absent) ",    \
+                        (int)tu__s.n, tu__s.p ? tu__s.p : "");                                     \
+            fail_msg("%s != \"%s\"", #s, (lit));                                                   \
+        }                                                                                          \
     } while (0)
 
 /* Asserts that two gosip_str are the same (both absent, or equal bytes). */
-#define tu_assert_same(a, b)                                                                      \
-    do {                                                                                          \
-        gosip_str tu__a = (a), tu__b = (b);                                                       \
-        if (!tu_str_same(tu__a, tu__b)) {                                                         \
-            print_error("\"%.*s\" vs \"%.*s\"\n", (int)(tu__a.p ? tu__a.n : 8),                  \
-                        tu__a.p ? tu__a.p : "(absent)", (int)(tu__b.p ? tu__b.n : 8),             \
-                        tu__b.p ? tu__b.p : "(absent)");                                          \
-            fail_msg("%s differs from %s", #a, #b);                                               \
-        }                                                                                         \
+#define tu_assert_same(a, b)                                                                       \
+    do {                                                                                           \
+        gosip_str tu__a = (a), tu__b = (b);                                                        \
+        if (!tu_str_same(tu__a, tu__b)) {                                                          \
+            print_error("\"%.*s\" vs \"%.*s\"\n", (int)(tu__a.p ? tu__a.n : 8),                    \
+                        tu__a.p ? tu__a.p : "(absent)", (int)(tu__b.p ? tu__b.n : 8),              \
+                        tu__b.p ? tu__b.p : "(absent)");                                           \
+            fail_msg("%s differs from %s", #a, #b);                                                \
+        }                                                                                          \
     } while (0)
 
 /* ---------------------------------------------------------------- messages */
@@ -758,14 +761,16 @@ static inline void tu__rt_add(gosip_msg *m, tu_snap *s)
 {
     const gosip_hdr *subj = NULL, *via = NULL;
     assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("Subject"), GOSIP_STR(TU_RT_SUBJECT),
-                                       GOSIP_WHERE_APPEND, NULL, &subj), 0);
+                                       GOSIP_WHERE_APPEND, NULL, &subj),
+                     0);
     assert_non_null(subj);
     assert_int_equal(gosip_hdr_kind_of(subj), GOSIP_HDR_SUBJECT);
     tu_snap_insert(s, tu_snap_find(s, GOSIP_HDR_SUBJECT, 1, s->n), GOSIP_HDR_SUBJECT, "Subject",
                    TU_RT_SUBJECT);
 
-    assert_int_equal(gosip_msg_add_hdr_kind(m, GOSIP_HDR_VIA, GOSIP_STR(TU_RT_VIA),
-                                            GOSIP_WHERE_TOP, NULL, &via), 0);
+    assert_int_equal(
+        gosip_msg_add_hdr_kind(m, GOSIP_HDR_VIA, GOSIP_STR(TU_RT_VIA), GOSIP_WHERE_TOP, NULL, &via),
+        0);
     assert_non_null(via);
     assert_ptr_equal(gosip_msg_via(m), gosip_hdr_via(via));
     tu_assert_str(gosip_msg_via(m)->host, "rt.example.com");

@@ -183,13 +183,18 @@ static int add_via(gosip_msg *m, const gosip_request_spec *s)
 {
     char branch[BRANCH_LEN], port[11];
     gosip_random_token(branch, sizeof branch, s->random, s->random_ud);
-    gosip_str transport = s->via_transport.p && s->via_transport.n ? s->via_transport
-                                                                   : GOSIP_STR("UDP");
+    gosip_str transport =
+        s->via_transport.p && s->via_transport.n ? s->via_transport : GOSIP_STR("UDP");
     gosip_str parts[] = {
-        GOSIP_STR("SIP/2.0/"), transport, GOSIP_STR(" "), s->via_host,
+        GOSIP_STR("SIP/2.0/"),
+        transport,
+        GOSIP_STR(" "),
+        s->via_host,
         s->via_port > 0 ? GOSIP_STR(":") : GOSIP_STR(""),
         s->via_port > 0 ? fmt_u32(port, (uint32_t)s->via_port) : GOSIP_STR(""),
-        GOSIP_STR(";branch=" COOKIE), {branch, sizeof branch}, GOSIP_STR(";rport"),
+        GOSIP_STR(";branch=" COOKIE),
+        {branch, sizeof branch},
+        GOSIP_STR(";rport"),
     };
     gosip_str v = join(m, parts, sizeof parts / sizeof parts[0]);
     return v.p ? add_kind(m, GOSIP_HDR_VIA, v, NULL) : GOSIP_ERR_NOMEM;
@@ -216,7 +221,8 @@ static int add_call_id(gosip_msg *m, const gosip_request_spec *s)
     char id[CALL_ID_LEN];
     gosip_random_token(id, sizeof id, s->random, s->random_ud);
     int host = s->call_id_host.p && s->call_id_host.n;
-    gosip_str parts[] = {{id, sizeof id}, host ? GOSIP_STR("@") : GOSIP_STR(""),
+    gosip_str parts[] = {{id, sizeof id},
+                         host ? GOSIP_STR("@") : GOSIP_STR(""),
                          host ? s->call_id_host : GOSIP_STR("")};
     gosip_str v = join(m, parts, 3);
     return v.p ? add_kind(m, GOSIP_HDR_CALL_ID, v, NULL) : GOSIP_ERR_NOMEM;

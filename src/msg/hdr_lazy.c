@@ -103,6 +103,7 @@ void gosip__hdr_ensure(const gosip_hdr *ch)
 
 void gosip__msg_ensure_all(const gosip_msg *m)
 {
+    gosip__msg_ensure_ruri(m);
     for (const gosip_hdr *h = m->first; h; h = h->next)
         gosip__hdr_ensure(h);
 }

@@ -97,12 +97,13 @@ int gosip__parse_nameaddr(const gosip__pctx *c, const char *p, size_t n, void **
         return rc;
     if (q != end)
         return GOSIP_ERR_PARSE;
-    const gosip_param *tag = gosip_param_find(v->params, "tag");
-    if (tag) {
-        if (!tag->value.p || tag->value.n == 0)
-            return GOSIP_ERR_PARSE;
-        v->tag = tag->value;
-    }
+    for (const gosip_param *prm = v->params; prm; prm = prm->next)
+        if (GOSIP__IEQ(prm->name, "tag")) {
+            if (!prm->value.p || prm->value.n == 0)
+                return GOSIP_ERR_PARSE;
+            v->tag = prm->value;
+            break;
+        }
     *out = v;
     return 0;
 }

@@ -98,7 +98,17 @@ static int parse_line(block_ctx *b, const char *p, const char *end)
     return add_value(v, v_end, b);
 }
 
-int gosip__parse_headers(gosip_msg *m, const char *p, const char *end)
+/* An empty line at p ends the header block; returns the octet after it, or NULL. */
+static const char *blank_line_end(const char *p, const char *end)
+{
+    if (*p == '\n')
+        return p + 1;
+    if (*p == '\r' && (p + 1 == end || p[1] == '\n'))
+        return p + 1 == end ? end : p + 2;
+    return NULL;
+}
+
+int gosip__parse_header_block(gosip_msg *m, const char *p, const char *end, const char **body)
 {
     block_ctx b;
     b.m = m;
@@ -106,7 +116,13 @@ int gosip__parse_headers(gosip_msg *m, const char *p, const char *end)
     for (gosip_hdr *h = m->first; h; h = h->next)
         if (h->kind > GOSIP_HDR_OTHER && h->kind < GOSIP_HDR__BUILTIN_COUNT)
             b.tails[h->kind] = h;
+    *body = NULL;
     while (p < end) {
+        const char *blank = blank_line_end(p, end);
+        if (blank) {
+            *body = blank;
+            return 0;
+        }
         const char *line = p, *lf;
         /* a line continues while the next one starts with SP or HTAB (folding) */
         for (;;) {
@@ -127,4 +143,10 @@ int gosip__parse_headers(gosip_msg *m, const char *p, const char *end)
         p = next;
     }
     return 0;
+}
+
+int gosip__parse_headers(gosip_msg *m, const char *p, const char *end)
+{
+    const char *body;
+    return gosip__parse_header_block(m, p, end, &body);
 }

@@ -12,7 +12,7 @@ enum { LIST = 1, ONE = 1, EMPTY_OK = 2, EAGER = 4 };
                           ((flags)&EAGER) == 0, fn}
 
 /* Names and compact forms are filled from GOSIP_HDR_MAP (msg.h) below. */
-static const gosip__hdr_info rows[GOSIP_HDR__BUILTIN_COUNT] = {
+const gosip__hdr_info gosip__hdr_rows[GOSIP_HDR__BUILTIN_COUNT] = {
     ROW(ACCEPT, MEDIA, LIST | EMPTY_OK, 0, gosip__parse_accept),
     ROW(ACCEPT_ENCODING, TOKEN, LIST | EMPTY_OK, 0, gosip__parse_token_hdr),
     ROW(ACCEPT_LANGUAGE, TOKEN, LIST | EMPTY_OK, 0, gosip__parse_token_hdr),
@@ -90,13 +90,6 @@ static const hdr_names names[GOSIP_HDR__BUILTIN_COUNT] = {
 #undef GOSIP__HDR_NAMES
 };
 
-const gosip__hdr_info *gosip__hdr_info_of(gosip_hdr_kind kind)
-{
-    if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
-        return NULL;
-    return &rows[kind];
-}
-
 const char *gosip_hdr_kind_name(gosip_hdr_kind kind)
 {
     if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
@@ -120,21 +113,36 @@ gosip_hdr_shape gosip_hdr_kind_shape(gosip_hdr_kind kind)
     return info ? (gosip_hdr_shape)info->shape : GOSIP_SHAPE_OPAQUE;
 }
 
-/* Case-insensitive equality for token text: token characters that differ only in bit
- * 0x20 are the letters' two cases (no token character pairs with '-' or a digit that way). */
-static int name_is(const char *p, size_t n, const char *lit, size_t lit_n)
+static inline uint64_t load64(const char *p)
 {
-    if (n != lit_n)
-        return 0;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t a, b;
-        memcpy(&a, p + i, 8);
-        memcpy(&b, lit + i, 8);
-        if ((a ^ b) & ~UINT64_C(0x2020202020202020))
-            return 0;
-    }
-    for (; i < n; i++)
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static inline uint32_t load32(const char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/*
+ * Case-insensitive equality of token text with a name of the same length: token
+ * characters that differ only in bit 0x20 are a letter's two cases (no token character
+ * pairs that way with '-' or a digit). Overlapping word loads cover 4..16 octets.
+ */
+static inline int name_is(const char *p, const char *lit, size_t n)
+{
+    const uint64_t fold64 = ~UINT64_C(0x2020202020202020);
+    const uint32_t fold32 = ~UINT32_C(0x20202020);
+    if (n >= 8 && n <= 16)
+        return !((load64(p) ^ load64(lit)) & fold64) &&
+               !((load64(p + n - 8) ^ load64(lit + n - 8)) & fold64);
+    if (n >= 4 && n < 8)
+        return !((load32(p) ^ load32(lit)) & fold32) &&
+               !((load32(p + n - 4) ^ load32(lit + n - 4)) & fold32);
+    for (size_t i = 0; i < n; i++)
         if ((p[i] ^ lit[i]) & ~0x20)
             return 0;
     return 1;
@@ -152,8 +160,8 @@ gosip_hdr_kind gosip__hdr_lookup(const char *p, size_t n)
     if (kind == GOSIP_HDR_OTHER)
         return kind;
     const hdr_names *nm = &names[kind];
-    if (name_is(p, n, nm->name, nm->name_len) ||
-        (nm->compact_len && name_is(p, n, nm->compact, nm->compact_len)))
+    if (n == nm->name_len ? name_is(p, nm->name, n)
+                          : (n == nm->compact_len && name_is(p, nm->compact, n)))
         return kind;
     return GOSIP_HDR_OTHER;
 }

@@ -4,6 +4,15 @@
 /* protocol-name SLASH protocol-version SLASH transport, SLASH = SWS "/" SWS. */
 static const char *parse_sent_protocol(gosip_via *v, const char *p, const char *end)
 {
+    /* "SIP/2.0/" without whitespace is nearly universal: take it in one step */
+    if (end - p > 8 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p' &&
+        memcmp(p + 3, "/2.0/", 5) == 0 && gosip__is_token(p[8])) {
+        v->protocol = gosip__mkstr(p, p + 3);
+        v->version = gosip__mkstr(p + 4, p + 7);
+        const char *q = gosip__skip_token(p + 8, end);
+        v->transport = gosip__mkstr(p + 8, q);
+        return q;
+    }
     gosip_str *parts[3] = {&v->protocol, &v->version, &v->transport};
     for (int i = 0; i < 3; i++) {
         if (i) {
@@ -61,6 +70,8 @@ static int via_shortcuts(gosip_via *v)
     for (const gosip_param *p = v->params; p; p = p->next) {
         uint32_t num = 0;
         const char *vend = p->value.p + p->value.n;
+        if (p->name.n < 3 || p->name.n > 8)
+            continue; /* not one of the names below */
         if (GOSIP__IEQ(p->name, "branch")) {
             if (!p->value.p || !p->value.n)
                 return GOSIP_ERR_PARSE;

@@ -96,7 +96,10 @@ gosip_str gosip_msg_method_name(const gosip_msg *m)
 
 const gosip_uri *gosip_msg_request_uri(const gosip_msg *m)
 {
-    return m && m->type == GOSIP__MSG_REQUEST ? m->ruri : NULL;
+    if (!m || m->type != GOSIP__MSG_REQUEST)
+        return NULL;
+    gosip__msg_ensure_ruri(m);
+    return m->ruri;
 }
 
 gosip_str gosip_msg_version(const gosip_msg *m)
@@ -141,7 +144,7 @@ const gosip_hdr *gosip_msg_hdr_by_name(const gosip_msg *m, gosip_str name)
 {
     if (!m || !name.p)
         return NULL;
-    gosip_hdr_kind kind = gosip__hdr_lookup(name.p, name.n);
+    gosip_hdr_kind kind = gosip_hdr_kind_from_name(name);
     if (kind != GOSIP_HDR_OTHER)
         return m->by_kind[kind];
     for (const gosip_hdr *h = m->first; h; h = h->next)
@@ -201,10 +204,14 @@ const gosip_hdr *gosip_hdr_next_same(const gosip_hdr *h)
 
 static const void *typed(const gosip_hdr *h, gosip_hdr_shape shape)
 {
-    gosip__hdr_ensure(h);
-    if (!h || !h->parsed || gosip_hdr_kind_shape((gosip_hdr_kind)h->kind) != shape)
+    if (!h)
         return NULL;
-    return h->parsed;
+    gosip__hdr_ensure(h);
+    if (!h->parsed)
+        return NULL;
+    const gosip__hdr_info *info = gosip__hdr_info_of((gosip_hdr_kind)h->kind);
+    gosip_hdr_shape actual = info ? (gosip_hdr_shape)info->shape : GOSIP_SHAPE_EXTENSION;
+    return actual == shape ? h->parsed : NULL;
 }
 
 #define TYPED_VIEW(fn, type, shape)                                                               \

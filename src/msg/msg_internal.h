@@ -33,8 +33,15 @@ typedef struct gosip__hdr_info {
     gosip__parse_fn parse;
 } gosip__hdr_info;
 
+extern const gosip__hdr_info gosip__hdr_rows[GOSIP_HDR__BUILTIN_COUNT];
+
 /* The row for a built-in kind (1 .. GOSIP_HDR__BUILTIN_COUNT-1), NULL otherwise. */
-const gosip__hdr_info *gosip__hdr_info_of(gosip_hdr_kind kind);
+static inline const gosip__hdr_info *gosip__hdr_info_of(gosip_hdr_kind kind)
+{
+    if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
+        return NULL;
+    return &gosip__hdr_rows[kind];
+}
 /* Built-in kind for a header name (full or compact, any case); GOSIP_HDR_OTHER if none. */
 gosip_hdr_kind gosip__hdr_lookup(const char *p, size_t n);
 /* Canonical name of a built-in kind; absent for others. */
@@ -66,6 +73,8 @@ void gosip__hdr_record_error(gosip_msg *m, gosip_hdr *h, int rc);
 int gosip__hdr_parse_value(gosip_msg *m, gosip_hdr *h);
 /* Runs a deferred typed parse (logically const: the result is fixed by the text). */
 void gosip__hdr_ensure(const gosip_hdr *h);
+/* Runs the deferred Request-URI parse. */
+void gosip__msg_ensure_ruri(const gosip_msg *m);
 /* Runs every deferred parse of a message. */
 void gosip__msg_ensure_all(const gosip_msg *m);
 
@@ -94,6 +103,7 @@ struct gosip_msg {
     uint8_t dirty;            /* changed since parse: the printer cannot reuse `raw` */
     uint8_t start_dirty;      /* start line changed: print it from parts */
     uint8_t has_defect;
+    uint8_t ruri_pending;     /* Request-URI parse deferred until first access */
     gosip_arena arena;
     gosip_msg_limits limits;
     const gosip_hdr_registry *registry;
@@ -138,6 +148,10 @@ gosip_msg *gosip__msg_alloc(const gosip_mem *mem, size_t arena_hint);
  * Defects are recorded on m; returns 0, GOSIP_ERR_LIMIT or GOSIP_ERR_NOMEM.
  */
 int gosip__parse_headers(gosip_msg *m, const char *p, const char *end);
+/* Like gosip__parse_headers, but stops at the empty line ending the block: *body is the
+ * octet after it, or NULL when the block is not terminated. The last line may lack its
+ * line break. */
+int gosip__parse_header_block(gosip_msg *m, const char *p, const char *end, const char **body);
 
 /* Registered extension kind for a name, GOSIP_HDR_OTHER if none (r may be NULL). */
 gosip_hdr_kind gosip__registry_lookup(const gosip_hdr_registry *r, const char *p, size_t n);

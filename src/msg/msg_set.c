@@ -20,6 +20,7 @@ int gosip_msg_set_request_line(gosip_msg *m, gosip_str method, gosip_str uri)
     m->method_name = gosip__mkstr(mcopy, mcopy + method.n);
     m->method = gosip_method_from_str(m->method_name);
     m->ruri = u;
+    m->ruri_pending = 0;
     m->ruri_text = gosip__mkstr(ucopy, ucopy + uri.n);
     m->version = GOSIP_STR("SIP/2.0");
     m->status = 0;
@@ -45,6 +46,7 @@ int gosip_msg_set_status_line(gosip_msg *m, int status, gosip_str reason)
     m->version = GOSIP_STR("SIP/2.0");
     m->method = GOSIP_METHOD_UNKNOWN;
     m->ruri = NULL;
+    m->ruri_pending = 0;
     m->start_dirty = m->dirty = 1;
     return 0;
 }

@@ -102,20 +102,27 @@ static int parse_request_line(gosip_msg *m, const char *p, const char *end)
                           (size_t)(u - p), GOSIP_HDR_OTHER);
         return 0;
     }
+    m->ruri_pending = 1; /* parsed on first access, like header values */
+    return 0;
+}
+
+void gosip__msg_ensure_ruri(const gosip_msg *cm)
+{
+    if (!cm->ruri_pending)
+        return;
+    gosip_msg *m = (gosip_msg *)cm;
+    m->ruri_pending = 0;
     gosip__pctx c = {&m->arena, &m->limits};
     gosip_uri *uri = gosip__arena_alloc(&m->arena, sizeof *uri);
-    if (!uri)
-        return GOSIP_ERR_NOMEM;
-    int rc = gosip__uri_parse(&c, u, (size_t)(u_end - u), uri);
-    if (rc == GOSIP_ERR_NOMEM)
-        return rc;
+    int rc = uri ? gosip__uri_parse(&c, m->ruri_text.p, m->ruri_text.n, uri) : GOSIP_ERR_NOMEM;
+    size_t at = gosip__msg_offset(m, m->ruri_text.p);
     if (rc == GOSIP_ERR_LIMIT)
-        gosip__msg_defect(m, rc, 414, "Request-URI too long", (size_t)(u - p), GOSIP_HDR_OTHER);
+        gosip__msg_defect(m, rc, 414, "Request-URI too long", at, GOSIP_HDR_OTHER);
     else if (rc)
-        gosip__msg_defect(m, rc, 400, "malformed Request-URI", (size_t)(u - p), GOSIP_HDR_OTHER);
+        gosip__msg_defect(m, rc, rc == GOSIP_ERR_NOMEM ? 500 : 400, "malformed Request-URI", at,
+                          GOSIP_HDR_OTHER);
     else
         m->ruri = uri;
-    return 0;
 }
 
 static int parse_start_line(gosip_msg *m, const char *p, const char *end)
@@ -162,23 +169,6 @@ static int frame_stream_body(gosip_msg *m, const char *body, const char *end)
     return 0;
 }
 
-/* Finds the end of the header block: returns the first octet of the body, or NULL when
- * the block has no terminating empty line; *hdr_end is where the headers end. */
-static const char *find_body(const char *p, const char *end, const char **hdr_end)
-{
-    while (p < end) {
-        const char *content_end;
-        const char *e = line_end(p, end, &content_end);
-        if (content_end == p) {
-            *hdr_end = p;
-            return e < end ? e + 1 : end;
-        }
-        p = e < end ? e + 1 : end;
-    }
-    *hdr_end = end;
-    return NULL;
-}
-
 static int parse_into(gosip_msg *m, const char *p, const char *end, gosip_framing framing,
                       gosip_parse_error *err)
 {
@@ -191,17 +181,16 @@ static int parse_into(gosip_msg *m, const char *p, const char *end, gosip_framin
         return rc;
     }
     const char *hdrs = sl_end < end ? sl_end + 1 : end;
-    const char *hdr_end;
-    const char *body = find_body(hdrs, end, &hdr_end);
-    if (!body && framing == GOSIP_FRAMING_STREAM) {
-        set_err(err, GOSIP_ERR_FRAMING, 400, "header block not terminated", (size_t)(end - p));
-        return GOSIP_ERR_FRAMING;
-    }
-    rc = gosip__parse_headers(m, hdrs, hdr_end);
+    const char *body;
+    rc = gosip__parse_header_block(m, hdrs, end, &body);
     if (rc) {
         set_err(err, rc, 400, rc == GOSIP_ERR_LIMIT ? "too many headers or header too long"
                                                     : "out of memory", (size_t)(hdrs - p));
         return rc;
+    }
+    if (!body && framing == GOSIP_FRAMING_STREAM) {
+        set_err(err, GOSIP_ERR_FRAMING, 400, "header block not terminated", (size_t)(end - p));
+        return GOSIP_ERR_FRAMING;
     }
     if (!body)
         body = end;
@@ -258,7 +247,7 @@ int gosip_msg_parse(gosip_msg **out, const void *data, size_t len, const gosip_p
         return GOSIP_ERR_PARSE;
     }
     size_t n = len - skip;
-    gosip_msg *m = gosip__msg_alloc(opts->mem, 2 * n + 1024);
+    gosip_msg *m = gosip__msg_alloc(opts->mem, 3 * n + 1024);
     char *copy = m ? gosip__arena_strdup(&m->arena, in + skip, n) : NULL;
     if (!copy) {
         gosip_msg_unref(m);

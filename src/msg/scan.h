@@ -7,7 +7,7 @@
 
 #include "msg/scan_table.inc"
 
-extern const uint16_t gosip__cc[256];
+extern const uint32_t gosip__cc[256];
 
 #define GOSIP_CC(c, cls) (gosip__cc[(unsigned char)(c)] & (cls))
 
@@ -44,6 +44,22 @@ static inline const char *gosip__skip_cc(const char *p, const char *end, unsigne
 {
     while (p < end && GOSIP_CC(*p, cls))
         p++;
+    return p;
+}
+
+/* Skips characters of class `cls`, OR-ing their classes into *acc. */
+static inline const char *gosip__skip_cc_acc(const char *p, const char *end, unsigned cls,
+                                             unsigned *acc)
+{
+    unsigned a = 0;
+    while (p < end) {
+        unsigned c = gosip__cc[(unsigned char)*p];
+        if (!(c & cls))
+            break;
+        a |= c;
+        p++;
+    }
+    *acc |= a;
     return p;
 }
 

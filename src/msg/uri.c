@@ -65,33 +65,31 @@ static int is_ipv4(const char *p, const char *end)
  * seen in the wild) that neither start nor end with '-'. One pass: returns the end of the
  * host and whether it held a letter (else it must be an IPv4 address).
  */
-/* Labels must be non-empty and must neither start nor end with '-'. */
-static int labels_ok(const char *p, const char *end)
-{
-    if (*p == '-' || *p == '.' || end[-1] == '-')
-        return 0;
-    for (const char *d = memchr(p, '.', (size_t)(end - p)); d;
-         d = memchr(d + 1, '.', (size_t)(end - d - 1))) {
-        if (d[-1] == '-' || d[-1] == '.' || (d + 1 < end && d[1] == '-'))
-            return 0;
-        if (d + 1 >= end)
-            break;
-    }
-    return 1;
-}
-
 /*
  * hostname = *( domainlabel "." ) toplabel [ "." ], labels of alphanum and '-' (and '_',
- * seen in the wild). Returns the end of the host text and whether it held a letter
- * (without one it must be an IPv4 address).
+ * seen in the wild) that neither start nor end with '-'. One pass; separators are rare,
+ * so their checks sit behind one branch. Returns the end of the host text, whether it
+ * held a letter (without one it must be an IPv4 address) and whether a label is broken.
  */
-static const char *scan_host(const char *p, const char *end, int *has_alpha)
+static const char *scan_host(const char *p, const char *end, int *has_alpha, int *bad)
 {
     unsigned acc = 0;
+    int broken = 0;
+    char prev = '.';
     const char *q = p;
-    while (q < end && GOSIP_CC(*q, GOSIP_CC_HOST))
-        acc |= gosip__cc[(unsigned char)*q++];
+    for (; q < end; q++) {
+        unsigned c = gosip__cc[(unsigned char)*q];
+        if (!(c & GOSIP_CC_HOST))
+            break;
+        acc |= c;
+        if (c & GOSIP_CC_HOSTSEP)
+            broken |= prev == '.' || (*q == '.' && prev == '-');
+        prev = *q;
+    }
+    if (q > p && (prev == '-' || (prev == '.' && q - p == 1)))
+        broken = 1;
     *has_alpha = (acc & GOSIP_CC_ALPHA) != 0;
+    *bad = broken;
     return q;
 }
 
@@ -105,11 +103,11 @@ const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *hos
             return NULL;
         *type = GOSIP_HOST_IPV6;
     } else {
-        int alpha;
-        q = scan_host(p, end, &alpha);
+        int alpha, bad;
+        q = scan_host(p, end, &alpha, &bad);
         if (q == p)
             return NULL;
-        if (alpha && labels_ok(p, q))
+        if (alpha && !bad)
             *type = GOSIP_HOST_NAME;
         else if (alpha)
             return NULL;
@@ -133,13 +131,13 @@ const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *hos
 
 /* uri-parameters: *( ";" pname [ "=" pvalue ] ) */
 static const char *parse_uri_params(const gosip__pctx *c, const char *p, const char *end,
-                                    gosip_param **out, int *err)
+                                    gosip_param **out, int *err, unsigned *acc)
 {
     gosip_param **tail = out;
     unsigned count = 0;
     while (p < end && *p == ';') {
         const char *name = ++p;
-        p = gosip__skip_cc(p, end, GOSIP_CC_URI_PARAM);
+        p = gosip__skip_cc_acc(p, end, GOSIP_CC_URI_PARAM, acc);
         if (p == name || ++count > c->lim->max_params) {
             *err = p == name ? GOSIP_ERR_PARSE : GOSIP_ERR_LIMIT;
             return NULL;
@@ -154,7 +152,7 @@ static const char *parse_uri_params(const gosip__pctx *c, const char *p, const c
         prm->next = NULL;
         if (p < end && *p == '=') {
             const char *val = ++p;
-            p = gosip__skip_cc(p, end, GOSIP_CC_URI_PARAM);
+            p = gosip__skip_cc_acc(p, end, GOSIP_CC_URI_PARAM, acc);
             prm->value = gosip__mkstr(val, p);
         }
         *tail = prm;
@@ -166,18 +164,19 @@ static const char *parse_uri_params(const gosip__pctx *c, const char *p, const c
 /* userinfo = user [ ":" password ] "@"; returns where the host starts. */
 static const char *parse_userinfo(gosip_uri *u, const char *p, const char *end, int *err)
 {
-    const char *q = gosip__skip_cc(p, end, GOSIP_CC_URI_USER);
+    unsigned acc = 0;
+    const char *q = gosip__skip_cc_acc(p, end, GOSIP_CC_URI_USER, &acc);
     if (q == end || (*q != '@' && *q != ':'))
         return p; /* no userinfo */
     const char *user_end = q;
     if (*q == ':') {
-        const char *pw_end = gosip__skip_cc(q + 1, end, GOSIP_CC_URI_PASS);
+        const char *pw_end = gosip__skip_cc_acc(q + 1, end, GOSIP_CC_URI_PASS, &acc);
         if (pw_end == end || *pw_end != '@')
             return p; /* the ':' starts a port */
         u->password = gosip__mkstr(q + 1, pw_end);
         q = pw_end;
     }
-    if (user_end == p || !escapes_ok(p, q)) {
+    if (user_end == p || ((acc & GOSIP_CC_PCT) && !escapes_ok(p, q))) {
         *err = GOSIP_ERR_PARSE;
         return NULL;
     }
@@ -195,16 +194,17 @@ static int parse_sip_uri(const gosip__pctx *c, const char *p, const char *end, g
     if (!p)
         return GOSIP_ERR_PARSE;
     err = 0;
-    const char *q = parse_uri_params(c, p, end, &u->params, &err);
+    unsigned acc = 0;
+    const char *q = parse_uri_params(c, p, end, &u->params, &err, &acc);
     if (!q)
         return err;
     if (q < end && *q == '?') {
-        if (gosip__skip_cc(q + 1, end, GOSIP_CC_URI_HDR) != end)
+        if (gosip__skip_cc_acc(q + 1, end, GOSIP_CC_URI_HDR, &acc) != end)
             return GOSIP_ERR_PARSE;
         u->headers = gosip__mkstr(q + 1, end);
         q = end;
     }
-    if (q != end || (memchr(p, '%', (size_t)(end - p)) && !escapes_ok(p, end)))
+    if (q != end || ((acc & GOSIP_CC_PCT) && !escapes_ok(p, end)))
         return GOSIP_ERR_PARSE;
     return 0;
 }
@@ -224,10 +224,11 @@ static int parse_tel_uri(const gosip__pctx *c, const char *p, const char *end, g
         return GOSIP_ERR_PARSE;
     u->user = gosip__mkstr(p, q);
     int err = 0;
-    q = parse_uri_params(c, q, end, &u->params, &err);
+    unsigned acc = 0;
+    q = parse_uri_params(c, q, end, &u->params, &err, &acc);
     if (!q)
         return err;
-    return q == end ? 0 : GOSIP_ERR_PARSE;
+    return q == end && (!(acc & GOSIP_CC_PCT) || escapes_ok(p, end)) ? 0 : GOSIP_ERR_PARSE;
 }
 
 int gosip__uri_parse(const gosip__pctx *c, const char *p, size_t n, gosip_uri *u)
@@ -238,6 +239,15 @@ int gosip__uri_parse(const gosip__pctx *c, const char *p, size_t n, gosip_uri *u
     u->raw = gosip__mkstr(p, end);
     if (n > c->lim->max_uri_len)
         return GOSIP_ERR_LIMIT;
+    /* "sip:" and "sips:" dominate: recognise them without the generic scheme scan */
+    if (n >= 4 && (p[0] | 0x20) == 's' && (p[1] | 0x20) == 'i' && (p[2] | 0x20) == 'p') {
+        int sips = (p[3] | 0x20) == 's';
+        if (n >= (size_t)(4 + sips) && p[3 + sips] == ':') {
+            u->scheme = sips ? GOSIP_URI_SIPS : GOSIP_URI_SIP;
+            u->scheme_name = gosip__mkstr(p, p + 3 + sips);
+            return parse_sip_uri(c, p + 4 + sips, end, u);
+        }
+    }
     const char *q = p;
     if (q == end || !gosip__is_alpha(*q))
         return GOSIP_ERR_PARSE;

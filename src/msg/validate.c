@@ -20,8 +20,8 @@ typedef struct hdr_details {
 
 /* Built from the kind table so that every detail sentence is a static string. */
 #define DETAILS(kind, name, compact)                                                               \
-    [GOSIP_HDR_##kind] = {"missing " name " header", "malformed " name " header",                 \
-                          "more than one " name " header",                                          \
+    [GOSIP_HDR_##kind] = {"missing " name " header", "malformed " name " header",                  \
+                          "more than one " name " header",                                         \
                           name " URI has headers ('?') but is not enclosed in <>"},
 static const hdr_details details[GOSIP_HDR__BUILTIN_COUNT] = {GOSIP_HDR_MAP(DETAILS)};
 #undef DETAILS
@@ -72,16 +72,14 @@ static int needed(gosip_hdr_kind k, check_ctx c)
 static int single_valued(gosip_hdr_kind k)
 {
     return k == GOSIP_HDR_CALL_ID || k == GOSIP_HDR_FROM || k == GOSIP_HDR_TO ||
-           k == GOSIP_HDR_CSEQ || k == GOSIP_HDR_CONTENT_LENGTH ||
-           k == GOSIP_HDR_MAX_FORWARDS || k == GOSIP_HDR_CONTENT_TYPE ||
-           k == GOSIP_HDR_CONTENT_DISPOSITION;
+           k == GOSIP_HDR_CSEQ || k == GOSIP_HDR_CONTENT_LENGTH || k == GOSIP_HDR_MAX_FORWARDS ||
+           k == GOSIP_HDR_CONTENT_TYPE || k == GOSIP_HDR_CONTENT_DISPOSITION;
 }
 
 static const char *detail_malformed(gosip_hdr_kind k)
 {
-    return (unsigned)k < GOSIP_HDR__BUILTIN_COUNT && details[k].malformed
-               ? details[k].malformed
-               : "malformed header";
+    return (unsigned)k < GOSIP_HDR__BUILTIN_COUNT && details[k].malformed ? details[k].malformed
+                                                                          : "malformed header";
 }
 
 /* NULL when h is usable, else why not. */
@@ -125,12 +123,11 @@ static int check_defect(const gosip_msg *m, check_ctx c, gosip_verdict *v, int i
         status = e.status;
     else if (e.code == GOSIP_ERR_TOO_LARGE)
         status = 513;
+    const char *why = e.reason ? e.reason : gosip_strerror(e.code);
     /* Naming the header says more than the parser's generic sentence for a bad value. */
-    const char *why = e.code == GOSIP_ERR_PARSE && (unsigned)e.kind < GOSIP_HDR__BUILTIN_COUNT &&
-                              e.kind != GOSIP_HDR_OTHER
-                          ? detail_malformed(e.kind)
-                      : e.reason ? e.reason
-                                 : gosip_strerror(e.code);
+    if (e.code == GOSIP_ERR_PARSE && e.kind != GOSIP_HDR_OTHER &&
+        (unsigned)e.kind < GOSIP_HDR__BUILTIN_COUNT)
+        why = detail_malformed(e.kind);
     return fail(v, is_req ? status : -1, why, e.kind);
 }
 
@@ -226,8 +223,7 @@ static int collect_unsupported(const gosip_msg *m, gosip_hdr_kind kind,
 
 static int scheme_supported(const gosip_uri *u)
 {
-    return u->scheme == GOSIP_URI_SIP || u->scheme == GOSIP_URI_SIPS ||
-           u->scheme == GOSIP_URI_TEL;
+    return u->scheme == GOSIP_URI_SIP || u->scheme == GOSIP_URI_SIPS || u->scheme == GOSIP_URI_TEL;
 }
 
 static int method_allowed(const gosip_validate_opts *o, gosip_method method)
@@ -336,7 +332,8 @@ static void check_uas(const gosip_msg *m, const gosip_validate_opts *o, gosip_ve
     }
     const gosip_nameaddr *to = gosip_msg_to(m);
     if (o->registrar && method == GOSIP_METHOD_REGISTER &&
-        (!to || !to->uri || (to->uri->scheme != GOSIP_URI_SIP && to->uri->scheme != GOSIP_URI_SIPS))) {
+        (!to || !to->uri ||
+         (to->uri->scheme != GOSIP_URI_SIP && to->uri->scheme != GOSIP_URI_SIPS))) {
         fail(v, 400, "To of a REGISTER is not a SIP or SIPS URI", GOSIP_HDR_TO);
         return;
     }
@@ -398,8 +395,7 @@ int gosip_msg_validate(const gosip_msg *m, gosip_role role, const gosip_validate
         return GOSIP_ERR_INVALID_ARG;
     memset(out, 0, sizeof *out);
     fail(out, 0, "no problem found", GOSIP_HDR_OTHER);
-    if (!m || (role != GOSIP_ROLE_UAS && role != GOSIP_ROLE_PROXY) ||
-        gosip_msg_is_fragment(m)) {
+    if (!m || (role != GOSIP_ROLE_UAS && role != GOSIP_ROLE_PROXY) || gosip_msg_is_fragment(m)) {
         fail(out, -1, "not a SIP request or response", GOSIP_HDR_OTHER);
         return GOSIP_ERR_INVALID_ARG;
     }
@@ -454,8 +450,8 @@ int gosip_parse_error_verdict(const void *data, size_t len, const gosip_parse_er
 static int add_before_length(gosip_msg *r, gosip_hdr_kind kind, gosip_str value)
 {
     const gosip_hdr *cl = gosip_msg_hdr(r, GOSIP_HDR_CONTENT_LENGTH);
-    return gosip_msg_add_hdr_kind(r, kind, value, cl ? GOSIP_WHERE_BEFORE : GOSIP_WHERE_APPEND,
-                                  cl, NULL);
+    return gosip_msg_add_hdr_kind(r, kind, value, cl ? GOSIP_WHERE_BEFORE : GOSIP_WHERE_APPEND, cl,
+                                  NULL);
 }
 
 static int add_allow(gosip_msg *r, const gosip_validate_opts *o)
