@@ -418,10 +418,11 @@ GOSIP_EXTERN int gosip_msg_defect(const gosip_msg *m, gosip_parse_error *err);
 /**
  * Stream framing (RFC 3261 18.3): finds the end of the next message in a byte stream.
  * Keep one framer per connection, zeroed before first use; call with the whole
- * unconsumed buffer each time. Returns 1 when a message is complete (skip leading CRLF
- * keep-alive octets, then msg_len bytes of message), 0 when more data is needed, or
- * GOSIP_ERR_FRAMING (no valid Content-Length) / GOSIP_ERR_TOO_LARGE; after an error the
- * connection must be closed.
+ * unconsumed buffer each time (limits NULL selects the defaults). Returns 1 when a
+ * message is complete (skip leading CRLF keep-alive octets, then msg_len bytes of
+ * message; the framer resets itself for the next one), 0 when more data is needed, or
+ * GOSIP_ERR_FRAMING (Content-Length missing, malformed or repeated) / GOSIP_ERR_TOO_LARGE;
+ * after an error the connection must be closed.
  */
 typedef struct gosip_framer {
     size_t scanned;   /**< internal: bytes already searched for the end of headers */

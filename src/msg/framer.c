@@ -20,25 +20,37 @@ static const char *find_blank_line(const char *p, const char *end)
     return NULL;
 }
 
-/* Reads the Content-Length of a header block; -1 when absent, -2 when invalid or
- * contradictory (several different values). */
+/* End of the logical header line starting at p: folded continuation lines included. */
+static const char *logical_line_end(const char *p, const char *end)
+{
+    for (;;) {
+        const char *lf = memchr(p, '\n', (size_t)(end - p));
+        if (!lf)
+            return end;
+        if (lf + 1 >= end || (lf[1] != ' ' && lf[1] != '\t'))
+            return lf;
+        p = lf + 1;
+    }
+}
+
+/* Reads the Content-Length of a header block; -1 when absent, -2 when invalid or given
+ * more than once (RFC 4475 3.3.9: an unrecoverable framing error on a stream). */
 static int64_t content_length(const char *p, const char *end)
 {
     int64_t found = -1;
     while (p < end) {
-        const char *lf = memchr(p, '\n', (size_t)(end - p));
-        const char *e = lf ? lf : end;
+        const char *e = logical_line_end(p, end);
         const char *n_end = gosip__skip_token(p, e);
         if (gosip__hdr_lookup(p, (size_t)(n_end - p)) == GOSIP_HDR_CONTENT_LENGTH) {
             const char *v = n_end;
             while (v < e && (*v == ' ' || *v == '\t'))
                 v++;
-            if (v == e || *v != ':')
+            if (v == e || *v != ':' || found >= 0)
                 return -2;
             v = gosip__skip_ws(v + 1, e);
             uint32_t val;
             const char *v_end = gosip__parse_u32(v, e, UINT32_MAX, &val);
-            if (!v_end || gosip__skip_ws(v_end, e) != e || (found >= 0 && found != val))
+            if (!v_end || gosip__skip_ws(v_end, e) != e)
                 return -2;
             found = val;
         }

@@ -163,12 +163,31 @@ static int is_list_kind(const gosip_msg *m, gosip_hdr_kind kind)
     return def && def->is_list;
 }
 
+/* Line breaks in a value are legal only as folding (CRLF then SP or HTAB); anything else
+ * would inject header lines. */
+static int folding_ok(gosip_str v)
+{
+    for (size_t i = 0; i < v.n; i++) {
+        char ch = v.p[i];
+        if (ch == '\r') {
+            if (i + 2 >= v.n || v.p[i + 1] != '\n' || (v.p[i + 2] != ' ' && v.p[i + 2] != '\t'))
+                return 0;
+            i++;
+        } else if (ch == '\n') {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* Parses every value first, so that a failure leaves the message untouched. */
 static int add_parsed(gosip_msg *m, gosip_hdr_kind kind, gosip_str name, gosip_str value,
                       gosip_hdr_where where, gosip_hdr *ref, const gosip_hdr **out)
 {
     if ((where == GOSIP_WHERE_BEFORE || where == GOSIP_WHERE_AFTER) && (!ref || !in_msg(m, ref)))
         return GOSIP_ERR_INVALID_ARG;
+    if (!folding_ok(value))
+        return GOSIP_ERR_PARSE;
     char *copy = gosip__arena_strdup(&m->arena, value.p ? value.p : "", value.n);
     if (!copy)
         return GOSIP_ERR_NOMEM;

@@ -66,7 +66,7 @@ static int parse_status_line(gosip_msg *m, const char *p, const char *end)
     uint32_t code = 0;
     const char *c_end = gosip__parse_u32(q, end, UINT32_MAX, &code);
     if (!c_end || c_end - q != 3 || code < 100 || code > 699 || (c_end < end && *c_end != ' ')) {
-        gosip__msg_defect(m, GOSIP_ERR_PARSE, -1, "malformed or out-of-range status code",
+        gosip__msg_defect(m, GOSIP_ERR_PARSE, 0, "malformed or out-of-range status code",
                           (size_t)(q - p), GOSIP_HDR_OTHER);
         m->status = 0;
         m->reason = gosip__mkstr(end, end);
@@ -176,7 +176,7 @@ static int parse_into(gosip_msg *m, const char *p, const char *end, gosip_framin
     const char *sl_end = line_end(p, end, &sl_content);
     int rc = parse_start_line(m, p, sl_content);
     if (rc) {
-        set_err(err, rc, 400, rc == GOSIP_ERR_LIMIT ? "start line too long" : "not a SIP message",
+        set_err(err, rc, 0, rc == GOSIP_ERR_LIMIT ? "start line too long" : "not a SIP message",
                 0);
         return rc;
     }
