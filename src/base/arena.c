@@ -11,6 +11,8 @@ enum { ARENA_MIN_CHUNK = 1024, ARENA_MAX_CHUNK = 1 << 20 };
 
 void gosip__arena_init(gosip_arena *a, const gosip_mem *mem, void *block, size_t size)
 {
+    /* the block must start aligned; its usable size is cut to a multiple of the step */
+    size &= ~(size_t)(GOSIP__ARENA_ALIGN - 1);
     a->cur = block;
     a->end = block ? (char *)block + size : NULL;
     a->chunks = NULL;
@@ -37,6 +39,7 @@ void *gosip__arena_alloc_slow(gosip_arena *a, size_t n)
     size_t size = a->next_size;
     if (n > SIZE_MAX / 2 - header)
         return NULL;
+    n = (n + GOSIP__ARENA_ALIGN - 1) & ~(size_t)(GOSIP__ARENA_ALIGN - 1);
     while (size < n + header)
         size *= 2;
     gosip__chunk *c = gosip__mem_malloc(a->mem, size);
@@ -50,7 +53,7 @@ void *gosip__arena_alloc_slow(gosip_arena *a, size_t n)
         a->next_size *= 2;
     char *p = (char *)c + header;
     a->cur = p + n;
-    a->end = (char *)c + size;
+    a->end = (char *)c + (size & ~(size_t)(GOSIP__ARENA_ALIGN - 1));
     return p;
 }
 
@@ -58,9 +61,10 @@ char *gosip__arena_strdup(gosip_arena *a, const char *s, size_t n)
 {
     char *p;
     if ((size_t)(a->end - a->cur) >= n) {
-        p = a->cur;
-        a->cur += n;
+        a->end -= n;
+        p = a->end;
     } else {
+        /* a fresh chunk: the string takes its bottom, objects continue after it */
         p = gosip__arena_alloc_slow(a, n);
         if (!p)
             return NULL;

@@ -8,9 +8,13 @@
 
 typedef struct gosip__chunk gosip__chunk;
 
+/*
+ * Objects grow from the bottom of the current chunk in 8-byte steps (so `cur` stays
+ * aligned without per-call padding); byte strings grow down from the top (`end`).
+ */
 typedef struct gosip_arena {
-    char *cur;              /* next free byte in the current chunk */
-    char *end;              /* end of the current chunk */
+    char *cur;              /* next free aligned byte in the current chunk */
+    char *end;              /* one past the last free byte of the current chunk */
     gosip__chunk *chunks;   /* chunks to free (the inline first chunk is not listed) */
     const gosip_mem *mem;
     size_t used;            /* bytes taken from the allocator, inline chunk included */
@@ -24,13 +28,15 @@ void gosip__arena_free(gosip_arena *a);
 /* Slow path of gosip__arena_alloc. */
 void *gosip__arena_alloc_slow(gosip_arena *a, size_t n);
 
-/* n bytes aligned for any scalar type; NULL when out of memory. */
+enum { GOSIP__ARENA_ALIGN = 8 };
+
+/* n bytes aligned to 8 (enough for every GoSIP struct); NULL when out of memory. */
 static inline void *gosip__arena_alloc(gosip_arena *a, size_t n)
 {
-    size_t pad = (size_t)(-(uintptr_t)a->cur) & (alignof(max_align_t) - 1);
-    if ((size_t)(a->end - a->cur) >= n + pad) {
-        void *p = a->cur + pad;
-        a->cur += pad + n;
+    n = (n + GOSIP__ARENA_ALIGN - 1) & ~(size_t)(GOSIP__ARENA_ALIGN - 1);
+    if ((size_t)(a->end - a->cur) >= n) {
+        void *p = a->cur;
+        a->cur += n;
         return p;
     }
     return gosip__arena_alloc_slow(a, n);

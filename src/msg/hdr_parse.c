@@ -3,7 +3,6 @@
 
 typedef struct block_ctx {
     gosip_msg *m;
-    gosip_hdr *tails[GOSIP_HDR__BUILTIN_COUNT];
     gosip_str name;
     gosip_str line;
     gosip_hdr_kind kind;
@@ -11,56 +10,66 @@ typedef struct block_ctx {
     int rc;
 } block_ctx;
 
-static void link_parsed(block_ctx *b, gosip_hdr *h)
+static gosip_hdr *new_hdr(block_ctx *b, const char *v, const char *v_end, uint8_t pending)
 {
     gosip_msg *m = b->m;
+    gosip_hdr *h = gosip__arena_alloc(&m->arena, sizeof *h);
+    if (!h)
+        return NULL;
+    h->next = h->next_same = NULL;
     h->prev = m->last;
+    h->name = b->name;
+    h->value = gosip__mkstr(v, v_end);
+    h->line = b->line;
+    h->parsed = NULL;
+    h->msg = m;
+    h->error = 0;
+    h->kind = (uint8_t)b->kind;
+    h->dirty = 0;
+    h->pending = pending;
     if (m->last)
         m->last->next = h;
     else
         m->first = h;
     m->last = h;
-    if (h->kind > GOSIP_HDR_OTHER && h->kind < GOSIP_HDR__BUILTIN_COUNT) {
-        if (b->tails[h->kind])
-            b->tails[h->kind]->next_same = h;
-        else
-            m->by_kind[h->kind] = h;
-        b->tails[h->kind] = h;
+    /* next_same chains are linked on first use (gosip__msg_link_same) */
+    if (b->kind != GOSIP_HDR_OTHER && b->kind < GOSIP_HDR__BUILTIN_COUNT) {
+        if (!m->by_kind[b->kind])
+            m->by_kind[b->kind] = h;
+        else if (b->kind == GOSIP_HDR_CONTENT_LENGTH)
+            m->cl_repeated = 1;
     }
+    m->same_linked = 0;
+    return h;
 }
 
-static int add_value(const char *p, const char *end, void *ud)
+/* One header line's value (a whole list for built-in kinds: those split on access). */
+static inline int add_line_value(block_ctx *b, const char *p, const char *end)
 {
-    block_ctx *b = ud;
     gosip_msg *m = b->m;
-    if (++m->n_hdrs > m->limits.max_headers)
+    if (++m->n_hdrs > m->limits.max_headers ||
+        (b->kind == GOSIP_HDR_VIA && ++m->n_vias > m->limits.max_vias))
         return GOSIP_ERR_LIMIT;
-    if (b->kind == GOSIP_HDR_VIA && ++m->n_vias > m->limits.max_vias)
-        return GOSIP_ERR_LIMIT;
-    gosip_hdr *h = gosip__arena_alloc(&m->arena, sizeof *h);
+    int deferred = b->info && b->kind != GOSIP_HDR_CONTENT_LENGTH;
+    uint8_t pending = !deferred             ? 0
+                      : b->info->is_list    ? GOSIP__PENDING_SPLIT
+                                            : GOSIP__PENDING_PARSE;
+    gosip_hdr *h = new_hdr(b, p, end, pending);
     if (!h)
         return GOSIP_ERR_NOMEM;
-    h->next = h->prev = h->next_same = NULL;
-    h->parsed = NULL;
-    h->error = 0;
-    h->dirty = 0;
-    h->pending = 0;
-    h->name = b->name;
-    h->value = gosip__mkstr(p, end);
-    h->line = b->line;
-    h->kind = (uint8_t)b->kind;
-    h->msg = m;
-    if (b->info && b->kind != GOSIP_HDR_CONTENT_LENGTH) {
-        h->pending = b->info->is_list ? GOSIP__PENDING_SPLIT : GOSIP__PENDING_PARSE;
-    } else if (b->kind != GOSIP_HDR_OTHER) {
+    if (!deferred && b->kind != GOSIP_HDR_OTHER) {
         int rc = gosip__hdr_parse_value(m, h);
         if (rc == GOSIP_ERR_NOMEM)
             return rc;
         if (rc)
             gosip__hdr_record_error(m, h, rc);
     }
-    link_parsed(b, h);
     return 0;
+}
+
+static int add_value(const char *p, const char *end, void *ud)
+{
+    return add_line_value(ud, p, end);
 }
 
 /* name HCOLON value, HCOLON = *( SP / HTAB ) ":" SWS */
@@ -70,32 +79,31 @@ static int parse_line(block_ctx *b, const char *p, const char *end)
     const char *colon = n_end;
     while (colon < end && (*colon == ' ' || *colon == '\t'))
         colon++;
+    b->line = gosip__mkstr(p, end);
     if (n_end == p || colon == end || *colon != ':') {
         /* kept as an unnamed, flagged line so that nothing of the message is lost */
         gosip__msg_defect(b->m, GOSIP_ERR_PARSE, 400, "malformed header line",
                           gosip__msg_offset(b->m, p), GOSIP_HDR_OTHER);
         b->name = gosip__mkstr(p, p);
-        b->line = gosip__mkstr(p, end);
         b->kind = GOSIP_HDR_OTHER;
         b->info = NULL;
-        int rc = add_value(p, end, b);
+        int rc = add_line_value(b, p, end);
         if (!rc)
             b->m->last->error = GOSIP_ERR_PARSE;
         return rc;
     }
     b->name = gosip__mkstr(p, n_end);
-    b->line = gosip__mkstr(p, end);
     b->kind = gosip__hdr_lookup(p, (size_t)(n_end - p));
     b->info = gosip__hdr_info_of(b->kind);
-    if (b->kind == GOSIP_HDR_OTHER && b->m->registry)
-        b->kind = gosip__registry_lookup(b->m->registry, p, (size_t)(n_end - p));
     const char *v = gosip__skip_ws(colon + 1, end);
     const char *v_end = gosip__rtrim(v, end);
-    int ext_list = !b->info && b->kind != GOSIP_HDR_OTHER &&
-                   gosip__registry_def(b->m->registry, b->kind)->is_list;
-    if (ext_list && v < v_end)
-        return gosip__split_list(v, v_end, add_value, b);
-    return add_value(v, v_end, b);
+    if (b->kind == GOSIP_HDR_OTHER && b->m->registry) {
+        b->kind = gosip__registry_lookup(b->m->registry, p, (size_t)(n_end - p));
+        const gosip_hdr_def *def = gosip__registry_def(b->m->registry, b->kind);
+        if (def && def->is_list && v < v_end)
+            return gosip__split_list(v, v_end, add_value, b);
+    }
+    return add_line_value(b, v, v_end);
 }
 
 /* An empty line at p ends the header block; returns the octet after it, or NULL. */
@@ -112,10 +120,6 @@ int gosip__parse_header_block(gosip_msg *m, const char *p, const char *end, cons
 {
     block_ctx b;
     b.m = m;
-    memset(b.tails, 0, sizeof b.tails);
-    for (gosip_hdr *h = m->first; h; h = h->next)
-        if (h->kind > GOSIP_HDR_OTHER && h->kind < GOSIP_HDR__BUILTIN_COUNT)
-            b.tails[h->kind] = h;
     *body = NULL;
     while (p < end) {
         const char *blank = blank_line_end(p, end);

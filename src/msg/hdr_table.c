@@ -1,7 +1,6 @@
 /* The declarative header table: names, compact forms, shapes, list rules and parsers. */
 #include "msg/msg_internal.h"
 
-#include "msg/hdr_hash.inc"
 
 /* Row flags. EAGER headers are parsed with the message (every layer reads them); the
  * others are parsed on first access, with the same results. */
@@ -152,18 +151,7 @@ gosip_hdr_kind gosip__hdr_lookup(const char *p, size_t n)
 {
     if (n == 0)
         return GOSIP_HDR_OTHER;
-    unsigned h = ((unsigned)(unsigned char)(p[0] | 0x20) * GOSIP__HH_A +
-                  (unsigned)(unsigned char)(p[n - 1] | 0x20) * GOSIP__HH_B +
-                  (unsigned)n * GOSIP__HH_C + (unsigned)(unsigned char)(p[n / 2] | 0x20)) %
-                 GOSIP__HH_SIZE;
-    gosip_hdr_kind kind = (gosip_hdr_kind)gosip__hdr_hash[h];
-    if (kind == GOSIP_HDR_OTHER)
-        return kind;
-    const hdr_names *nm = &names[kind];
-    if (n == nm->name_len ? name_is(p, nm->name, n)
-                          : (n == nm->compact_len && name_is(p, nm->compact, n)))
-        return kind;
-    return GOSIP_HDR_OTHER;
+#include "msg/hdr_lookup.inc"
 }
 
 gosip_hdr_kind gosip_hdr_kind_from_name(gosip_str name)

@@ -63,39 +63,59 @@ static int is_ip_text(gosip_str s)
     return 1;
 }
 
-static int via_shortcuts(gosip_via *v)
+static int via_param(gosip_via *v, const gosip_param *p)
 {
-    v->rport = -1;
-    v->ttl = -1;
-    for (const gosip_param *p = v->params; p; p = p->next) {
-        uint32_t num = 0;
-        const char *vend = p->value.p + p->value.n;
-        if (p->name.n < 3 || p->name.n > 8)
-            continue; /* not one of the names below */
-        if (GOSIP__IEQ(p->name, "branch")) {
-            if (!p->value.p || !p->value.n)
-                return GOSIP_ERR_PARSE;
-            v->branch = p->value;
-        } else if (GOSIP__IEQ(p->name, "received")) {
-            if (!p->value.p || !is_ip_text(p->value))
-                return GOSIP_ERR_PARSE;
-            v->received = p->value;
-        } else if (GOSIP__IEQ(p->name, "maddr")) {
-            if (!p->value.p || !p->value.n)
-                return GOSIP_ERR_PARSE;
-            v->maddr = p->value;
-        } else if (GOSIP__IEQ(p->name, "rport")) {
+    uint32_t num = 0;
+    const char *vend = p->value.p + p->value.n;
+    switch (p->name.n) {
+    case 3:
+        if (!GOSIP__IEQ(p->name, "ttl"))
+            return 0;
+        if (!p->value.p || gosip__parse_u32(p->value.p, vend, 255, &num) != vend)
+            return GOSIP_ERR_PARSE;
+        v->ttl = (int)num;
+        return 0;
+    case 5:
+        if (GOSIP__IEQ(p->name, "rport")) {
             if (!p->value.p)
                 v->rport = 0;
             else if (gosip__parse_u32(p->value.p, vend, 65535, &num) == vend && num)
                 v->rport = (int32_t)num;
             else
                 return GOSIP_ERR_PARSE;
-        } else if (GOSIP__IEQ(p->name, "ttl")) {
-            if (!p->value.p || gosip__parse_u32(p->value.p, vend, 255, &num) != vend)
+        } else if (GOSIP__IEQ(p->name, "maddr")) {
+            if (!p->value.p || !p->value.n)
                 return GOSIP_ERR_PARSE;
-            v->ttl = (int)num;
+            v->maddr = p->value;
         }
+        return 0;
+    case 6:
+        if (!GOSIP__IEQ(p->name, "branch"))
+            return 0;
+        if (!p->value.p || !p->value.n)
+            return GOSIP_ERR_PARSE;
+        v->branch = p->value;
+        return 0;
+    case 8:
+        if (!GOSIP__IEQ(p->name, "received"))
+            return 0;
+        if (!p->value.p || !is_ip_text(p->value))
+            return GOSIP_ERR_PARSE;
+        v->received = p->value;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int via_shortcuts(gosip_via *v)
+{
+    v->rport = -1;
+    v->ttl = -1;
+    for (const gosip_param *p = v->params; p; p = p->next) {
+        int rc = via_param(v, p);
+        if (rc)
+            return rc;
     }
     return 0;
 }

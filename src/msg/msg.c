@@ -76,7 +76,14 @@ size_t gosip_msg_mem_used(const gosip_msg *m)
 
 void *gosip_msg_alloc(gosip_msg *m, size_t n)
 {
-    return m ? gosip__arena_alloc(&m->arena, n) : NULL;
+    /* applications may store any type: align to max_align_t, as malloc does */
+    const size_t align = alignof(max_align_t);
+    if (!m || n > SIZE_MAX - align)
+        return NULL;
+    char *p = gosip__arena_alloc(&m->arena, n + align - 1);
+    if (!p)
+        return NULL;
+    return p + ((align - (uintptr_t)p % align) % align);
 }
 
 int gosip_msg_is_request(const gosip_msg *m)
@@ -189,13 +196,33 @@ const gosip_hdr *gosip_hdr_next(const gosip_hdr *h)
     return h ? h->next : NULL;
 }
 
+void gosip__msg_link_same(gosip_msg *m)
+{
+    gosip_hdr *tails[GOSIP_HDR__BUILTIN_COUNT] = {0};
+    memset(m->by_kind, 0, sizeof m->by_kind);
+    for (gosip_hdr *h = m->first; h; h = h->next) {
+        if (h->kind <= GOSIP_HDR_OTHER || h->kind >= GOSIP_HDR__BUILTIN_COUNT)
+            continue;
+        h->next_same = NULL;
+        if (tails[h->kind])
+            tails[h->kind]->next_same = h;
+        else
+            m->by_kind[h->kind] = h;
+        tails[h->kind] = h;
+    }
+    m->same_linked = 1;
+}
+
 const gosip_hdr *gosip_hdr_next_same(const gosip_hdr *h)
 {
     if (!h)
         return NULL;
     gosip__hdr_ensure(h);
-    if (h->kind > GOSIP_HDR_OTHER && h->kind < GOSIP_HDR__BUILTIN_COUNT)
+    if (h->kind > GOSIP_HDR_OTHER && h->kind < GOSIP_HDR__BUILTIN_COUNT) {
+        if (h->msg && !h->msg->same_linked)
+            gosip__msg_link_same(h->msg);
         return h->next_same;
+    }
     for (const gosip_hdr *o = h->next; o; o = o->next)
         if (o->kind == h->kind && (h->kind != GOSIP_HDR_OTHER || gosip_str_caseeq(o->name, h->name)))
             return o;

@@ -19,6 +19,10 @@ static void relink_kind(gosip_msg *m, gosip_hdr_kind kind)
 {
     if (kind <= GOSIP_HDR_OTHER || kind >= GOSIP_HDR__BUILTIN_COUNT)
         return;
+    if (!m->same_linked) {
+        gosip__msg_link_same(m);
+        return;
+    }
     gosip_hdr *tail = NULL;
     m->by_kind[kind] = NULL;
     for (gosip_hdr *h = m->first; h; h = h->next) {

@@ -73,6 +73,8 @@ void gosip__hdr_record_error(gosip_msg *m, gosip_hdr *h, int rc);
 int gosip__hdr_parse_value(gosip_msg *m, gosip_hdr *h);
 /* Runs a deferred typed parse (logically const: the result is fixed by the text). */
 void gosip__hdr_ensure(const gosip_hdr *h);
+/* Builds every next_same chain from the header order (done once, on first use). */
+void gosip__msg_link_same(gosip_msg *m);
 /* Runs the deferred Request-URI parse. */
 void gosip__msg_ensure_ruri(const gosip_msg *m);
 /* Runs every deferred parse of a message. */
@@ -104,6 +106,8 @@ struct gosip_msg {
     uint8_t start_dirty;      /* start line changed: print it from parts */
     uint8_t has_defect;
     uint8_t ruri_pending;     /* Request-URI parse deferred until first access */
+    uint8_t same_linked;      /* next_same chains are built (see gosip__msg_link_same) */
+    uint8_t cl_repeated;      /* more than one Content-Length line */
     gosip_arena arena;
     gosip_msg_limits limits;
     const gosip_hdr_registry *registry;

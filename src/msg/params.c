@@ -16,10 +16,8 @@ static const char *scan_gen_value(const char *p, const char *end)
 {
     if (p < end && *p == '"')
         return gosip__skip_quoted(p, end);
-    const char *start = p;
-    while (p < end && (gosip__is_token(*p) || *p == ':' || *p == '[' || *p == ']'))
-        p++;
-    return p == start ? NULL : p;
+    const char *stop = gosip__skip_cc(p, end, GOSIP_CC_GENVAL);
+    return stop == p ? NULL : stop;
 }
 
 static gosip_param *param_new(const gosip__pctx *c, gosip_param ***tail, unsigned *count)

@@ -146,7 +146,7 @@ static void frame_datagram_body(gosip_msg *m, const char *body, const char *end)
         return;
     }
     size_t want = ((const gosip_uint *)cl->parsed)->value;
-    if (cl->next_same)
+    if (m->cl_repeated)
         gosip__msg_defect(m, GOSIP_ERR_FRAMING, 400, "several Content-Length headers",
                           gosip__msg_offset(m, cl->value.p), GOSIP_HDR_CONTENT_LENGTH);
     if (want > avail) {
@@ -160,7 +160,7 @@ static void frame_datagram_body(gosip_msg *m, const char *body, const char *end)
 static int frame_stream_body(gosip_msg *m, const char *body, const char *end)
 {
     const gosip_hdr *cl = m->by_kind[GOSIP_HDR_CONTENT_LENGTH];
-    if (!cl || !cl->parsed || cl->next_same)
+    if (!cl || !cl->parsed || m->cl_repeated)
         return GOSIP_ERR_FRAMING;
     size_t want = ((const gosip_uint *)cl->parsed)->value;
     if (want > (size_t)(end - body))

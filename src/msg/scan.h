@@ -39,9 +39,20 @@ static inline const char *gosip__rtrim(const char *p, const char *end)
     return end;
 }
 
-/* Skips characters of class `cls`. */
+/* Skips characters of class `cls`; unrolled, since these runs are the parser's hot loops. */
 static inline const char *gosip__skip_cc(const char *p, const char *end, unsigned cls)
 {
+    while (end - p >= 4) {
+        if (!GOSIP_CC(p[0], cls))
+            return p;
+        if (!GOSIP_CC(p[1], cls))
+            return p + 1;
+        if (!GOSIP_CC(p[2], cls))
+            return p + 2;
+        if (!GOSIP_CC(p[3], cls))
+            return p + 3;
+        p += 4;
+    }
     while (p < end && GOSIP_CC(*p, cls))
         p++;
     return p;
@@ -51,14 +62,25 @@ static inline const char *gosip__skip_cc(const char *p, const char *end, unsigne
 static inline const char *gosip__skip_cc_acc(const char *p, const char *end, unsigned cls,
                                              unsigned *acc)
 {
-    unsigned a = 0;
-    while (p < end) {
-        unsigned c = gosip__cc[(unsigned char)*p];
+    unsigned a = 0, c;
+    while (end - p >= 2) {
+        c = gosip__cc[(unsigned char)p[0]];
         if (!(c & cls))
-            break;
+            goto out;
+        a |= c;
+        c = gosip__cc[(unsigned char)p[1]];
+        if (!(c & cls)) {
+            p++;
+            goto out;
+        }
+        a |= c;
+        p += 2;
+    }
+    if (p < end && ((c = gosip__cc[(unsigned char)*p]) & cls)) {
         a |= c;
         p++;
     }
+out:
     *acc |= a;
     return p;
 }
@@ -104,13 +126,17 @@ static inline const char *gosip__parse_u32(const char *p, const char *end, uint3
     return p;
 }
 
-/* ASCII case-insensitive comparison of [p, p+n) with a lower-case literal. */
+/*
+ * ASCII case-insensitive comparison of [p, p+n) with a lower-case literal. OR-ing 0x20
+ * folds letters; for the literal's other characters ('-', '/', digits) it could only
+ * confuse control characters, which never reach these comparisons (names and tokens).
+ */
 static inline int gosip__ieq_lit(const char *p, size_t n, const char *lit, size_t lit_n)
 {
     if (n != lit_n)
         return 0;
     for (size_t i = 0; i < n; i++)
-        if (gosip__lower(p[i]) != lit[i])
+        if ((char)(p[i] | 0x20) != lit[i])
             return 0;
     return 1;
 }

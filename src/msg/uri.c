@@ -40,56 +40,50 @@ static const char *parse_ipv6_ref(const char *p, const char *end)
     return q + 1;
 }
 
+/* dotted quad of 1-3 digit octets up to 255 */
 static int is_ipv4(const char *p, const char *end)
 {
-    int parts = 0;
-    while (p < end) {
-        uint32_t v;
-        const char *q = gosip__parse_u32(p, end, 255, &v);
-        if (!q || q - p > 3)
+    unsigned dots = 0, digits = 0, val = 0;
+    for (; p < end; p++) {
+        if (*p == '.') {
+            if (!digits || ++dots > 3)
+                return 0;
+            digits = val = 0;
+        } else if ((unsigned)(*p - '0') < 10) {
+            val = val * 10 + (unsigned)(*p - '0');
+            if (++digits > 3 || val > 255)
+                return 0;
+        } else {
             return 0;
-        parts++;
-        if (q == end)
-            break;
-        if (*q != '.' || parts == 4)
-            return 0;
-        p = q + 1;
-        if (p == end)
-            return 0;
+        }
     }
-    return parts == 4;
+    return dots == 3 && digits;
+}
+
+/* Labels must be non-empty and must neither start nor end with '-' ("xn--" is fine). */
+static int labels_ok(const char *p, const char *end)
+{
+    char prev = '.';
+    for (; p < end; p++) {
+        char ch = *p;
+        if ((ch == '.' && (prev == '.' || prev == '-')) || (ch == '-' && prev == '.'))
+            return 0;
+        prev = ch;
+    }
+    return prev != '-';
 }
 
 /*
  * hostname = *( domainlabel "." ) toplabel [ "." ], labels of alphanum and '-' (and '_',
- * seen in the wild) that neither start nor end with '-'. One pass: returns the end of the
- * host and whether it held a letter (else it must be an IPv4 address).
- */
-/*
- * hostname = *( domainlabel "." ) toplabel [ "." ], labels of alphanum and '-' (and '_',
- * seen in the wild) that neither start nor end with '-'. One pass; separators are rare,
- * so their checks sit behind one branch. Returns the end of the host text, whether it
- * held a letter (without one it must be an IPv4 address) and whether a label is broken.
+ * seen in the wild). Returns the end of the host text, whether it held a letter (without
+ * one it must be an IPv4 address) and whether a label is broken.
  */
 static const char *scan_host(const char *p, const char *end, int *has_alpha, int *bad)
 {
     unsigned acc = 0;
-    int broken = 0;
-    char prev = '.';
-    const char *q = p;
-    for (; q < end; q++) {
-        unsigned c = gosip__cc[(unsigned char)*q];
-        if (!(c & GOSIP_CC_HOST))
-            break;
-        acc |= c;
-        if (c & GOSIP_CC_HOSTSEP)
-            broken |= prev == '.' || (*q == '.' && prev == '-');
-        prev = *q;
-    }
-    if (q > p && (prev == '-' || (prev == '.' && q - p == 1)))
-        broken = 1;
+    const char *q = gosip__skip_cc_acc(p, end, GOSIP_CC_HOST, &acc);
     *has_alpha = (acc & GOSIP_CC_ALPHA) != 0;
-    *bad = broken;
+    *bad = *has_alpha && (acc & GOSIP_CC_HOSTSEP) && !labels_ok(p, q);
     return q;
 }
 
