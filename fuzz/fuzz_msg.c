@@ -63,12 +63,18 @@ static void check_uri(const gosip_uri *u)
 static void check_views(const gosip_hdr *h, gosip_hdr_shape shape)
 {
     const void *views[] = {
-        [GOSIP_SHAPE_NAMEADDR] = gosip_hdr_nameaddr(h), [GOSIP_SHAPE_VIA] = gosip_hdr_via(h),
-        [GOSIP_SHAPE_CSEQ] = gosip_hdr_cseq(h),         [GOSIP_SHAPE_RACK] = gosip_hdr_rack(h),
-        [GOSIP_SHAPE_UINT] = gosip_hdr_uint(h),         [GOSIP_SHAPE_TOKEN] = gosip_hdr_token(h),
-        [GOSIP_SHAPE_MEDIA] = gosip_hdr_media(h),       [GOSIP_SHAPE_AUTH] = gosip_hdr_auth(h),
-        [GOSIP_SHAPE_TEXT] = gosip_hdr_text(h),         [GOSIP_SHAPE_WARNING] = gosip_hdr_warning(h),
-        [GOSIP_SHAPE_DATE] = gosip_hdr_date(h),         [GOSIP_SHAPE_TIMESTAMP] = gosip_hdr_timestamp(h),
+        [GOSIP_SHAPE_NAMEADDR] = gosip_hdr_nameaddr(h),
+        [GOSIP_SHAPE_VIA] = gosip_hdr_via(h),
+        [GOSIP_SHAPE_CSEQ] = gosip_hdr_cseq(h),
+        [GOSIP_SHAPE_RACK] = gosip_hdr_rack(h),
+        [GOSIP_SHAPE_UINT] = gosip_hdr_uint(h),
+        [GOSIP_SHAPE_TOKEN] = gosip_hdr_token(h),
+        [GOSIP_SHAPE_MEDIA] = gosip_hdr_media(h),
+        [GOSIP_SHAPE_AUTH] = gosip_hdr_auth(h),
+        [GOSIP_SHAPE_TEXT] = gosip_hdr_text(h),
+        [GOSIP_SHAPE_WARNING] = gosip_hdr_warning(h),
+        [GOSIP_SHAPE_DATE] = gosip_hdr_date(h),
+        [GOSIP_SHAPE_TIMESTAMP] = gosip_hdr_timestamp(h),
         [GOSIP_SHAPE_EXTENSION] = gosip_hdr_ext(h),
     };
 

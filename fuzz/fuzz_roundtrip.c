@@ -82,8 +82,8 @@ static void add_header(gosip_msg *m, const uint8_t *data, size_t size)
     size_t before = fuzz_hdr_total(m);
     const gosip_hdr *added = NULL;
 
-    int rc = gosip_msg_add_hdr(m, gosip_str_from_cstr(name), value, GOSIP_WHERE_APPEND, NULL,
-                               &added);
+    int rc =
+        gosip_msg_add_hdr(m, gosip_str_from_cstr(name), value, GOSIP_WHERE_APPEND, NULL, &added);
     if (rc == 0) {
         FUZZ_CHECK(added != NULL);
         FUZZ_CHECK(gosip_str_caseeq_cstr(gosip_hdr_name(added), name));

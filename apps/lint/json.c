@@ -11,14 +11,14 @@
 #include <string.h>
 
 static const char *const shape_names[] = {
-    "opaque", "nameaddr", "via", "cseq", "rack", "uint", "token",
-    "media", "auth", "text", "warning", "date", "timestamp", "extension",
+    "opaque", "nameaddr", "via",  "cseq",    "rack", "uint",      "token",
+    "media",  "auth",     "text", "warning", "date", "timestamp", "extension",
 };
 
 static const char *const host_type_names[] = {"none", "name", "ipv4", "ipv6"};
 static const char *const scheme_names[] = {"sip", "sips", "tel", "other"};
 
-#define NAME_OF(table, i) \
+#define NAME_OF(table, i)                                                                          \
     ((size_t)(i) < sizeof(table) / sizeof((table)[0]) ? (table)[(size_t)(i)] : "unknown")
 
 /* ---------------------------------------------------------------- escaping */
@@ -153,10 +153,25 @@ static void end(lint_json *j, int close)
         fputc('\n', j->out);
 }
 
-void lint_json_begin_object(lint_json *j, const char *key) { begin(j, key, '{'); }
-void lint_json_end_object(lint_json *j) { end(j, '}'); }
-void lint_json_begin_array(lint_json *j, const char *key) { begin(j, key, '['); }
-void lint_json_end_array(lint_json *j) { end(j, ']'); }
+void lint_json_begin_object(lint_json *j, const char *key)
+{
+    begin(j, key, '{');
+}
+
+void lint_json_end_object(lint_json *j)
+{
+    end(j, '}');
+}
+
+void lint_json_begin_array(lint_json *j, const char *key)
+{
+    begin(j, key, '[');
+}
+
+void lint_json_end_array(lint_json *j)
+{
+    end(j, ']');
+}
 
 void lint_json_str(lint_json *j, const char *key, gosip_str s)
 {

@@ -170,8 +170,8 @@ static void report_unparseable(lint *l, const char *label, unsigned index, int c
 
 /* ---------------------------------------------------------------- linting */
 
-static void lint_message(lint *l, const char *label, unsigned index, const char *data,
-                         size_t len, size_t base)
+static void lint_message(lint *l, const char *label, unsigned index, const char *data, size_t len,
+                         size_t base)
 {
     gosip_parse_opts po = {NULL, &l->limits, NULL, GOSIP_FRAMING_DATAGRAM};
     gosip_parse_error err = {0, 0, NULL, 0, GOSIP_HDR_OTHER};
@@ -221,6 +221,8 @@ static void report_framing(lint *l, const char *label, unsigned index, int rc, s
     if (rc == 0) {
         err.code = GOSIP_ERR_INCOMPLETE;
         err.reason = "the input ends inside a message";
+    } else if (rc == GOSIP_ERR_FRAMING) {
+        err.reason = "no valid Content-Length, which stream framing requires";
     } else if (rc == 1) {
         err.code = GOSIP_ERR_INTERNAL;
         err.reason = "the framer reported a message outside the input";
@@ -287,8 +289,7 @@ static int read_all(FILE *f, size_t cap, char **out, size_t *len)
     return size > cap ? EFBIG : 0;
 }
 
-static void report_too_large(lint *l, const char *label, size_t cap, const char *data,
-                             size_t len)
+static void report_too_large(lint *l, const char *label, size_t cap, const char *data, size_t len)
 {
     char reason[96];
     gosip_parse_error err = {GOSIP_ERR_TOO_LARGE, 513, reason, 0, GOSIP_HDR_OTHER};
@@ -390,7 +391,7 @@ static int parse_list_option(lint *l, int argc, char **argv, int *i)
     return 0;
 }
 
-/* Parses options; returns -1 to go on, else an exit status. *first_file receives the first operand. */
+/* Parses options; returns -1 to go on, else an exit status. *first_file: the first operand. */
 static int parse_options(lint *l, int argc, char **argv, int *first_file)
 {
     int i;

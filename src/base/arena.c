@@ -33,7 +33,7 @@ void gosip__arena_free(gosip_arena *a)
     a->cur = a->end = NULL;
 }
 
-void *gosip__arena_alloc_slow(gosip_arena *a, size_t n)
+GOSIP__NOINLINE void *gosip__arena_alloc_slow(gosip_arena *a, size_t n)
 {
     size_t header = (sizeof(gosip__chunk) + alignof(max_align_t) - 1) & ~(alignof(max_align_t) - 1);
     size_t size = a->next_size;

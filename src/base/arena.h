@@ -25,8 +25,15 @@ typedef struct gosip_arena {
 void gosip__arena_init(gosip_arena *a, const gosip_mem *mem, void *block, size_t size);
 /* Frees every chunk the arena allocated. */
 void gosip__arena_free(gosip_arena *a);
-/* Slow path of gosip__arena_alloc. */
-void *gosip__arena_alloc_slow(gosip_arena *a, size_t n);
+#if defined(__GNUC__)
+#define GOSIP__NOINLINE __attribute__((noinline))
+#else
+#define GOSIP__NOINLINE
+#endif
+
+/* Slow path of gosip__arena_alloc: a new chunk. Never inlined (under LTO that only grows
+ * the hot callers, and confuses GCC's object-size warnings). */
+GOSIP__NOINLINE void *gosip__arena_alloc_slow(gosip_arena *a, size_t n);
 
 enum { GOSIP__ARENA_ALIGN = 8 };
 

@@ -13,15 +13,21 @@ static int is_uric(char ch)
 }
 
 /* %HH escapes must be complete wherever the grammar allows "escaped". */
-static int escapes_ok(const char *p, const char *end)
+/*
+ * Skips characters of class `cls` and complete %HH escapes (RFC 3261 "escaped"); the
+ * table classes leave '%' out so that the common, escape-free run stays one tight loop.
+ * Returns NULL on a broken escape.
+ */
+static const char *skip_escaped(const char *p, const char *end, unsigned cls)
 {
-    p = memchr(p, '%', (size_t)(end - p));
-    if (!p)
-        return 1;
-    for (; p < end; p++)
-        if (*p == '%' && (end - p < 3 || !gosip__is_hex(p[1]) || !gosip__is_hex(p[2])))
-            return 0;
-    return 1;
+    for (;;) {
+        p = gosip__skip_cc(p, end, cls);
+        if (p == end || *p != '%')
+            return p;
+        if (end - p < 3 || !gosip__is_hex(p[1]) || !gosip__is_hex(p[2]))
+            return NULL;
+        p += 3;
+    }
 }
 
 static const char *parse_ipv6_ref(const char *p, const char *end)
@@ -40,51 +46,46 @@ static const char *parse_ipv6_ref(const char *p, const char *end)
     return q + 1;
 }
 
-/* dotted quad of 1-3 digit octets up to 255 */
-static int is_ipv4(const char *p, const char *end)
+/* One IPv4 octet: 1-3 digits, at most 255. Returns the end or NULL. */
+static const char *ipv4_octet(const char *p, const char *end)
 {
-    unsigned dots = 0, digits = 0, val = 0;
-    for (; p < end; p++) {
-        if (*p == '.') {
-            if (!digits || ++dots > 3)
-                return 0;
-            digits = val = 0;
-        } else if ((unsigned)(*p - '0') < 10) {
-            val = val * 10 + (unsigned)(*p - '0');
-            if (++digits > 3 || val > 255)
-                return 0;
-        } else {
-            return 0;
-        }
-    }
-    return dots == 3 && digits;
+    if (p == end || !gosip__is_digit(*p))
+        return NULL;
+    unsigned v = (unsigned)(*p++ - '0');
+    for (int i = 0; i < 2 && p < end && gosip__is_digit(*p); i++)
+        v = v * 10 + (unsigned)(*p++ - '0');
+    return v <= 255 ? p : NULL;
 }
 
-/* Labels must be non-empty and must neither start nor end with '-' ("xn--" is fine). */
-static int labels_ok(const char *p, const char *end)
+/* A dotted quad at p; returns its end, or NULL when p does not start with one. */
+static const char *scan_ipv4(const char *p, const char *end)
 {
-    char prev = '.';
-    for (; p < end; p++) {
-        char ch = *p;
-        if ((ch == '.' && (prev == '.' || prev == '-')) || (ch == '-' && prev == '.'))
-            return 0;
-        prev = ch;
+    for (int i = 0; i < 4; i++) {
+        if (i && (p == end || *p++ != '.'))
+            return NULL;
+        p = ipv4_octet(p, end);
+        if (!p)
+            return NULL;
     }
-    return prev != '-';
+    return p;
 }
 
 /*
- * hostname = *( domainlabel "." ) toplabel [ "." ], labels of alphanum and '-' (and '_',
- * seen in the wild). Returns the end of the host text, whether it held a letter (without
- * one it must be an IPv4 address) and whether a label is broken.
+ * hostname = *( domainlabel "." ) toplabel [ "." ]. The host is one run of alphanum, '-',
+ * '.' (and '_', seen in the wild); its edges and its top label are then checked: it
+ * neither starts with '-' or '.' nor ends with '-', and the top label starts with a
+ * letter (so "10.0.0.256" is neither an address nor a name). Inner label shapes ("a..b")
+ * are not policed, as deployed stacks do not either.
  */
-static const char *scan_host(const char *p, const char *end, int *has_alpha, int *bad)
+static int hostname_ok(const char *p, const char *end)
 {
-    unsigned acc = 0;
-    const char *q = gosip__skip_cc_acc(p, end, GOSIP_CC_HOST, &acc);
-    *has_alpha = (acc & GOSIP_CC_ALPHA) != 0;
-    *bad = *has_alpha && (acc & GOSIP_CC_HOSTSEP) && !labels_ok(p, q);
-    return q;
+    if (!gosip__is_alnum(*p) || end[-1] == '-')
+        return 0;
+    const char *top_end = end[-1] == '.' ? end - 1 : end;
+    const char *top = top_end;
+    while (top > p && top[-1] != '.')
+        top--;
+    return top < top_end && gosip__is_alpha(*top) && top_end[-1] != '-';
 }
 
 const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *host,
@@ -97,18 +98,16 @@ const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *hos
             return NULL;
         *type = GOSIP_HOST_IPV6;
     } else {
-        int alpha, bad;
-        q = scan_host(p, end, &alpha, &bad);
-        if (q == p)
-            return NULL;
-        if (alpha && !bad)
-            *type = GOSIP_HOST_NAME;
-        else if (alpha)
-            return NULL;
-        else if (is_ipv4(p, q))
+        /* an address is taken directly; a longer host run makes it a name ("1.2.3.4.com") */
+        q = gosip__is_digit(*p) ? scan_ipv4(p, end) : NULL;
+        if (q && (q == end || !GOSIP_CC(*q, GOSIP_CC_HOST))) {
             *type = GOSIP_HOST_IPV4;
-        else
-            return NULL;
+        } else {
+            q = gosip__skip_cc(p, end, GOSIP_CC_HOST);
+            if (q == p || !hostname_ok(p, q))
+                return NULL;
+            *type = GOSIP_HOST_NAME;
+        }
     }
     *host = gosip__mkstr(p, q);
     *port = -1;
@@ -125,15 +124,15 @@ const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *hos
 
 /* uri-parameters: *( ";" pname [ "=" pvalue ] ) */
 static const char *parse_uri_params(const gosip__pctx *c, const char *p, const char *end,
-                                    gosip_param **out, int *err, unsigned *acc)
+                                    gosip_param **out, int *err)
 {
     gosip_param **tail = out;
     unsigned count = 0;
     while (p < end && *p == ';') {
         const char *name = ++p;
-        p = gosip__skip_cc_acc(p, end, GOSIP_CC_URI_PARAM, acc);
-        if (p == name || ++count > c->lim->max_params) {
-            *err = p == name ? GOSIP_ERR_PARSE : GOSIP_ERR_LIMIT;
+        p = skip_escaped(p, end, GOSIP_CC_URI_PARAM);
+        if (!p || p == name || ++count > c->lim->max_params) {
+            *err = (!p || p == name) ? GOSIP_ERR_PARSE : GOSIP_ERR_LIMIT;
             return NULL;
         }
         gosip_param *prm = gosip__arena_alloc(c->arena, sizeof *prm);
@@ -146,7 +145,11 @@ static const char *parse_uri_params(const gosip__pctx *c, const char *p, const c
         prm->next = NULL;
         if (p < end && *p == '=') {
             const char *val = ++p;
-            p = gosip__skip_cc_acc(p, end, GOSIP_CC_URI_PARAM, acc);
+            p = skip_escaped(p, end, GOSIP_CC_URI_PARAM);
+            if (!p) {
+                *err = GOSIP_ERR_PARSE;
+                return NULL;
+            }
             prm->value = gosip__mkstr(val, p);
         }
         *tail = prm;
@@ -158,19 +161,22 @@ static const char *parse_uri_params(const gosip__pctx *c, const char *p, const c
 /* userinfo = user [ ":" password ] "@"; returns where the host starts. */
 static const char *parse_userinfo(gosip_uri *u, const char *p, const char *end, int *err)
 {
-    unsigned acc = 0;
-    const char *q = gosip__skip_cc_acc(p, end, GOSIP_CC_URI_USER, &acc);
+    const char *q = skip_escaped(p, end, GOSIP_CC_URI_USER);
+    if (!q) {
+        *err = GOSIP_ERR_PARSE;
+        return NULL;
+    }
     if (q == end || (*q != '@' && *q != ':'))
         return p; /* no userinfo */
     const char *user_end = q;
     if (*q == ':') {
-        const char *pw_end = gosip__skip_cc_acc(q + 1, end, GOSIP_CC_URI_PASS, &acc);
-        if (pw_end == end || *pw_end != '@')
+        const char *pw_end = skip_escaped(q + 1, end, GOSIP_CC_URI_PASS);
+        if (!pw_end || pw_end == end || *pw_end != '@')
             return p; /* the ':' starts a port */
         u->password = gosip__mkstr(q + 1, pw_end);
         q = pw_end;
     }
-    if (user_end == p || ((acc & GOSIP_CC_PCT) && !escapes_ok(p, q))) {
+    if (user_end == p) {
         *err = GOSIP_ERR_PARSE;
         return NULL;
     }
@@ -188,19 +194,16 @@ static int parse_sip_uri(const gosip__pctx *c, const char *p, const char *end, g
     if (!p)
         return GOSIP_ERR_PARSE;
     err = 0;
-    unsigned acc = 0;
-    const char *q = parse_uri_params(c, p, end, &u->params, &err, &acc);
+    const char *q = parse_uri_params(c, p, end, &u->params, &err);
     if (!q)
         return err;
     if (q < end && *q == '?') {
-        if (gosip__skip_cc_acc(q + 1, end, GOSIP_CC_URI_HDR, &acc) != end)
+        if (skip_escaped(q + 1, end, GOSIP_CC_URI_HDR) != end)
             return GOSIP_ERR_PARSE;
         u->headers = gosip__mkstr(q + 1, end);
         q = end;
     }
-    if (q != end || ((acc & GOSIP_CC_PCT) && !escapes_ok(p, end)))
-        return GOSIP_ERR_PARSE;
-    return 0;
+    return q == end ? 0 : GOSIP_ERR_PARSE;
 }
 
 /* tel: global or local number, then ;params (RFC 3966). */
@@ -218,11 +221,10 @@ static int parse_tel_uri(const gosip__pctx *c, const char *p, const char *end, g
         return GOSIP_ERR_PARSE;
     u->user = gosip__mkstr(p, q);
     int err = 0;
-    unsigned acc = 0;
-    q = parse_uri_params(c, q, end, &u->params, &err, &acc);
+    q = parse_uri_params(c, q, end, &u->params, &err);
     if (!q)
         return err;
-    return q == end && (!(acc & GOSIP_CC_PCT) || escapes_ok(p, end)) ? 0 : GOSIP_ERR_PARSE;
+    return q == end ? 0 : GOSIP_ERR_PARSE;
 }
 
 int gosip__uri_parse(const gosip__pctx *c, const char *p, size_t n, gosip_uri *u)
