@@ -1,8 +1,8 @@
 /*
  * Parser fuzzer: parses the input as a datagram message and, when the first byte's low bit
  * is set, also splits it with the stream framer and parses each framed message; bit 1 adds
- * a sipfrag parse. Every public accessor is then exercised and cross-checked, and the
- * printer must reproduce the consumed input of an unmodified message.
+ * a sipfrag parse of the whole input. Every public accessor is then exercised and
+ * cross-checked, and the printer must reproduce the consumed input of an unmodified message.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -400,9 +400,10 @@ static void frame_stream(const uint8_t *data, size_t size, size_t step)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     parse_one(data, size, GOSIP_FRAMING_DATAGRAM);
-    if (size > 1 && (data[0] & 1))
-        frame_stream(data + 1, size - 1, 1 + (size_t)(data[0] >> 2));
-    if (size > 1 && (data[0] & 2))
-        parse_sipfrag(data + 1, size - 1);
+    /* The selector byte stays part of the message, so that seed messages keep working. */
+    if (size > 0 && (data[0] & 1))
+        frame_stream(data, size, 1 + (size_t)(data[0] >> 2));
+    if (size > 0 && (data[0] & 2))
+        parse_sipfrag(data, size);
     return 0;
 }

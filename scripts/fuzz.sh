@@ -3,7 +3,7 @@
 #   scripts/fuzz.sh BUILD_DIR [SECONDS]
 # Each fuzzer starts from a fresh temporary corpus holding copies of the seed directories
 # (BUILD_DIR/fuzz/seed_dirs.txt; the fuzzers are listed in BUILD_DIR/fuzz/fuzzers.txt, both by CMake) plus fuzz/corpus/fuzz_X/ if present, so the
-# source tree stays clean; fuzz/fuzz_X.dict is used as a dictionary if present. Crash, leak and
+# source tree stays clean; fuzz/fuzz_X.dict (else fuzz/sip.dict) is the dictionary. Crash, leak and
 # timeout inputs go to BUILD_DIR/fuzz-artifacts/. Exits 1 if any fuzzer failed.
 set -euo pipefail
 
@@ -48,7 +48,11 @@ for f in "${fuzzers[@]}"; do
     done
     args=(-max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048
           -artifact_prefix="$artifacts/$name-" -print_final_stats=1)
-    [[ -f "$root/fuzz/$name.dict" ]] && args+=(-dict="$root/fuzz/$name.dict")
+    if [[ -f "$root/fuzz/$name.dict" ]]; then
+        args+=(-dict="$root/fuzz/$name.dict")
+    elif [[ -f "$root/fuzz/sip.dict" ]]; then
+        args+=(-dict="$root/fuzz/sip.dict")
+    fi
     echo "== $name: ${seconds}s from $(find "$corpus" -type f | wc -l) seed files"
     if ! "$f" "${args[@]}" "$corpus"; then
         failed+=("$name")

@@ -584,7 +584,7 @@ static void test_sipfrag_status_only(void **state)
     gosip_msg_unref(m);
     m = frag("SIP/2.0 603 Declined\r\n\r\n");
     assert_int_equal(gosip_msg_status(m), 603);
-    assert_str(gosip_msg_body(m), "");
+    assert_null(gosip_msg_body(m).p); /* an empty body reads as none */
     gosip_msg_unref(m);
 }
 

@@ -134,7 +134,8 @@ static void test_build_response(void **state)
                                             GOSIP_WHERE_APPEND, NULL, NULL),
                      0);
     assert_int_equal(gosip_msg_set_body(m, GOSIP_STR_NULL, NULL, 0), 0);
-    static const char want[] = "SIP/2.0 486 Busy Here\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n";
+    static const char want[] =
+        "SIP/2.0 486 Busy Here\r\nCSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n";
     assert_prints(m, want, sizeof want - 1);
     assert_int_equal(gosip_msg_set_status_line(m, 700, GOSIP_STR("x")), GOSIP_ERR_INVALID_ARG);
     assert_int_equal(gosip_msg_set_status_line(m, 99, GOSIP_STR("x")), GOSIP_ERR_INVALID_ARG);
@@ -152,8 +153,8 @@ static const gosip_hdr *add(gosip_msg *m, const char *name, const char *value,
                             gosip_hdr_where where, const gosip_hdr *ref)
 {
     const gosip_hdr *out = NULL;
-    int rc = gosip_msg_add_hdr(m, gosip_str_from_cstr(name), gosip_str_from_cstr(value), where,
-                               ref, &out);
+    int rc = gosip_msg_add_hdr(m, gosip_str_from_cstr(name), gosip_str_from_cstr(value), where, ref,
+                               &out);
     if (rc != 0)
         fail_msg("add %s: %s failed: %s", name, value, gosip_err_name(rc));
     assert_non_null(out);
@@ -198,21 +199,21 @@ static void test_position_errors(void **state)
     (void)state;
     gosip_msg *m = parse_base(), *other = parse_base();
     const gosip_hdr *out = NULL;
-    assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("Subject"), GOSIP_STR("x"),
-                                       GOSIP_WHERE_BEFORE, NULL, &out),
-                     GOSIP_ERR_INVALID_ARG);
+    assert_int_equal(
+        gosip_msg_add_hdr(m, GOSIP_STR("Subject"), GOSIP_STR("x"), GOSIP_WHERE_BEFORE, NULL, &out),
+        GOSIP_ERR_INVALID_ARG);
     assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("Subject"), GOSIP_STR("x"), GOSIP_WHERE_AFTER,
                                        gosip_msg_hdr(other, GOSIP_HDR_CSEQ), &out),
                      GOSIP_ERR_INVALID_ARG);
-    assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("Bad Name"), GOSIP_STR("x"),
-                                       GOSIP_WHERE_APPEND, NULL, &out),
-                     GOSIP_ERR_INVALID_ARG);
-    assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR(""), GOSIP_STR("x"), GOSIP_WHERE_APPEND, NULL,
-                                       &out),
-                     GOSIP_ERR_INVALID_ARG);
-    assert_int_equal(gosip_msg_add_hdr_kind(m, GOSIP_HDR_OTHER, GOSIP_STR("x"),
-                                            GOSIP_WHERE_APPEND, NULL, &out),
-                     GOSIP_ERR_INVALID_ARG);
+    assert_int_equal(
+        gosip_msg_add_hdr(m, GOSIP_STR("Bad Name"), GOSIP_STR("x"), GOSIP_WHERE_APPEND, NULL, &out),
+        GOSIP_ERR_INVALID_ARG);
+    assert_int_equal(
+        gosip_msg_add_hdr(m, GOSIP_STR(""), GOSIP_STR("x"), GOSIP_WHERE_APPEND, NULL, &out),
+        GOSIP_ERR_INVALID_ARG);
+    assert_int_equal(
+        gosip_msg_add_hdr_kind(m, GOSIP_HDR_OTHER, GOSIP_STR("x"), GOSIP_WHERE_APPEND, NULL, &out),
+        GOSIP_ERR_INVALID_ARG);
     /* malformed for its kind: nothing inserted */
     assert_int_equal(gosip_msg_add_hdr_kind(m, GOSIP_HDR_CSEQ, GOSIP_STR("x INVITE"),
                                             GOSIP_WHERE_APPEND, NULL, &out),
@@ -232,8 +233,8 @@ static void test_list_values(void **state)
 {
     (void)state;
     gosip_msg *m = parse_base();
-    const gosip_hdr *first = add(m, "Route", "<sip:n1.example.com;lr>, <sip:n2.example.com;lr>",
-                                 GOSIP_WHERE_TOP, NULL);
+    const gosip_hdr *first =
+        add(m, "Route", "<sip:n1.example.com;lr>, <sip:n2.example.com;lr>", GOSIP_WHERE_TOP, NULL);
     assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_ROUTE), 3);
     assert_ptr_equal(gosip_msg_hdr(m, GOSIP_HDR_ROUTE), first);
     tu_assert_str(gosip_hdr_value(first), "<sip:n1.example.com;lr>");
@@ -253,10 +254,11 @@ static void test_list_values(void **state)
 static void test_copy_hdr(void **state)
 {
     (void)state;
-    static const char src_text[] = "SIP/2.0 200 OK\r\n"
-                                   "v: SIP/2.0/TCP s.example.com;branch=z9hG4bKs;received=10.0.0.1\r\n"
-                                   "Record-Route: <sip:rr1.example.com;lr>, <sip:rr2.example.com;lr>\r\n"
-                                   "X-Trace: abc\r\nContent-Length: 0\r\n\r\n";
+    static const char src_text[] =
+        "SIP/2.0 200 OK\r\n"
+        "v: SIP/2.0/TCP s.example.com;branch=z9hG4bKs;received=10.0.0.1\r\n"
+        "Record-Route: <sip:rr1.example.com;lr>, <sip:rr2.example.com;lr>\r\n"
+        "X-Trace: abc\r\nContent-Length: 0\r\n\r\n";
     gosip_msg *src, *m = parse_base();
     assert_int_equal(tu_parse(src_text, sizeof src_text - 1, GOSIP_FRAMING_DATAGRAM, &src, NULL),
                      0);
@@ -269,12 +271,12 @@ static void test_copy_hdr(void **state)
                                         GOSIP_WHERE_AFTER, gosip_msg_hdr(m, GOSIP_HDR_CSEQ), NULL),
                      0);
     /* an edited header copies its current value */
-    assert_int_equal(gosip_msg_set_param(src, gosip_msg_hdr(src, GOSIP_HDR_VIA),
-                                         GOSIP_STR("rport"), GOSIP_STR("5062"), 0),
+    assert_int_equal(gosip_msg_set_param(src, gosip_msg_hdr(src, GOSIP_HDR_VIA), GOSIP_STR("rport"),
+                                         GOSIP_STR("5062"), 0),
                      0);
-    assert_int_equal(gosip_msg_copy_hdr(m, gosip_msg_hdr(src, GOSIP_HDR_VIA), GOSIP_WHERE_APPEND,
-                                        NULL, NULL),
-                     0);
+    assert_int_equal(
+        gosip_msg_copy_hdr(m, gosip_msg_hdr(src, GOSIP_HDR_VIA), GOSIP_WHERE_APPEND, NULL, NULL),
+        0);
     gosip_msg_unref(src); /* the copies must not point into it */
     const gosip_via *v = gosip_msg_via(m);
     tu_assert_str(v->host, "s.example.com");
@@ -295,15 +297,15 @@ static void test_replace_hdr(void **state)
     (void)state;
     gosip_msg *m = parse_base(), *other = parse_base();
     const gosip_hdr *to = gosip_msg_hdr(m, GOSIP_HDR_TO), *out = NULL;
-    assert_int_equal(gosip_msg_replace_hdr(m, to, GOSIP_STR("<sip:carol@chicago.example.com>"),
-                                           &out),
-                     0);
+    assert_int_equal(
+        gosip_msg_replace_hdr(m, to, GOSIP_STR("<sip:carol@chicago.example.com>"), &out), 0);
     assert_ptr_equal(gosip_msg_hdr(m, GOSIP_HDR_TO), out);
     tu_assert_str(gosip_msg_to(m)->uri->user, "carol");
     assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_TO), 1);
     /* a list value replaces one header with several, in place */
     const gosip_hdr *route = gosip_msg_hdr(m, GOSIP_HDR_ROUTE);
-    assert_int_equal(gosip_msg_replace_hdr(m, route, GOSIP_STR("<sip:r1.example.com>, <sip:r2.example.com>"), NULL),
+    assert_int_equal(gosip_msg_replace_hdr(
+                         m, route, GOSIP_STR("<sip:r1.example.com>, <sip:r2.example.com>"), NULL),
                      0);
     assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_ROUTE), 2);
     assert_ptr_equal(gosip_hdr_next(gosip_msg_hdr(m, GOSIP_HDR_MAX_FORWARDS)),
@@ -315,9 +317,9 @@ static void test_replace_hdr(void **state)
     assert_int_equal(gosip_msg_replace_hdr(m, out, GOSIP_STR("<sip:broken"), NULL),
                      GOSIP_ERR_PARSE);
     assert_ptr_equal(gosip_msg_hdr(m, GOSIP_HDR_TO), out);
-    assert_int_equal(gosip_msg_replace_hdr(m, gosip_msg_hdr(other, GOSIP_HDR_TO),
-                                           GOSIP_STR("<sip:x@y>"), NULL),
-                     GOSIP_ERR_NOT_FOUND);
+    assert_int_equal(
+        gosip_msg_replace_hdr(m, gosip_msg_hdr(other, GOSIP_HDR_TO), GOSIP_STR("<sip:x@y>"), NULL),
+        GOSIP_ERR_NOT_FOUND);
     assert_prints(m, before, n);
     test_free(before);
     check_round_trip(m);
@@ -353,10 +355,13 @@ static void test_remove_all_unread_list(void **state)
 {
     (void)state;
     gosip_msg *m = parse_base();
-    assert_int_equal(gosip_msg_remove_all(m, GOSIP_HDR_VIA), 3);
-    assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_VIA), 0);
-    assert_int_equal(tu_hdr_total(m), 9);
+    unsigned removed = gosip_msg_remove_all(m, GOSIP_HDR_VIA);
+    unsigned left = gosip_msg_hdr_count(m, GOSIP_HDR_VIA);
+    size_t total = tu_hdr_total(m);
     gosip_msg_unref(m);
+    assert_int_equal(removed, 3);
+    assert_int_equal(left, 0);
+    assert_int_equal(total, 9);
 }
 
 /* ---------------------------------------------------------------- parameters */
@@ -405,33 +410,18 @@ static void test_set_param_errors(void **state)
     assert_int_equal(gosip_msg_set_param(m, gosip_msg_hdr(m, GOSIP_HDR_CALL_ID), GOSIP_STR("x"),
                                          GOSIP_STR("1"), 0),
                      GOSIP_ERR_UNSUPPORTED);
-    assert_int_equal(gosip_msg_set_param(m, gosip_msg_hdr(m, GOSIP_HDR_CSEQ), GOSIP_STR("x"),
-                                         GOSIP_STR("1"), 0),
-                     GOSIP_ERR_UNSUPPORTED);
+    assert_int_equal(
+        gosip_msg_set_param(m, gosip_msg_hdr(m, GOSIP_HDR_CSEQ), GOSIP_STR("x"), GOSIP_STR("1"), 0),
+        GOSIP_ERR_UNSUPPORTED);
     const gosip_hdr *to = gosip_msg_hdr(m, GOSIP_HDR_TO);
     assert_int_equal(gosip_msg_set_param(m, to, GOSIP_STR("a b"), GOSIP_STR("1"), 0),
                      GOSIP_ERR_PARSE);
-    assert_int_equal(gosip_msg_set_param(m, to, GOSIP_STR(""), GOSIP_STR("1"), 0),
-                     GOSIP_ERR_PARSE);
+    assert_int_equal(gosip_msg_set_param(m, to, GOSIP_STR(""), GOSIP_STR("1"), 0), GOSIP_ERR_PARSE);
     assert_int_equal(gosip_msg_set_param(m, to, GOSIP_STR("tag"), GOSIP_STR("1\r\nVia: x"), 0),
                      GOSIP_ERR_PARSE);
     assert_int_equal(gosip_msg_set_param(m, to, GOSIP_STR("tag"), GOSIP_STR("a;b"), 0),
                      GOSIP_ERR_PARSE);
     assert_prints(m, base_text, sizeof base_text - 1);
-    gosip_msg_unref(m);
-}
-
-/* A header of another message is not in m: refused, and neither message changes. */
-static void test_set_param_foreign_header(void **state)
-{
-    (void)state;
-    gosip_msg *m = parse_base(), *other = parse_base();
-    int rc = gosip_msg_set_param(m, gosip_msg_hdr(other, GOSIP_HDR_TO), GOSIP_STR("tag"),
-                                 GOSIP_STR("x"), 0);
-    assert_int_equal(rc, GOSIP_ERR_NOT_FOUND);
-    assert_prints(m, base_text, sizeof base_text - 1);
-    assert_prints(other, base_text, sizeof base_text - 1);
-    gosip_msg_unref(other);
     gosip_msg_unref(m);
 }
 
@@ -445,9 +435,14 @@ static void test_set_param_twice_same_handle(void **state)
     assert_int_equal(gosip_msg_set_param(m, via, GOSIP_STR("received"), GOSIP_STR("192.0.2.1"), 0),
                      0);
     int rc = gosip_msg_set_param(m, via, GOSIP_STR("rport"), GOSIP_STR("5070"), 0);
-    assert_int_equal(rc, 0);
-    assert_int_equal(tu_hdr_total(m), 12);
-    assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_VIA), 3);
+    size_t total = tu_hdr_total(m);
+    unsigned vias = gosip_msg_hdr_count(m, GOSIP_HDR_VIA);
+    if (rc != 0 || total != 12 || vias != 3) {
+        gosip_msg_unref(m);
+        fail_msg("second set_param on the same handle: %s, then %zu headers (12 expected), "
+                 "%u Via (3 expected)",
+                 gosip_err_name(rc), total, vias);
+    }
     const gosip_via *v = gosip_msg_via(m);
     assert_non_null(v);
     tu_assert_str(v->received, "192.0.2.1");
@@ -503,12 +498,12 @@ static void test_header_injection(void **state)
     for (size_t i = 0; i < sizeof evil / sizeof evil[0]; i++) {
         gosip_str v = gosip_str_from_cstr(evil[i]);
         const gosip_hdr *out = NULL;
-        assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("Subject"), v, GOSIP_WHERE_APPEND, NULL,
-                                           &out),
-                         GOSIP_ERR_PARSE);
-        assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("X-Opaque"), v, GOSIP_WHERE_APPEND, NULL,
-                                           &out),
-                         GOSIP_ERR_PARSE);
+        assert_int_equal(
+            gosip_msg_add_hdr(m, GOSIP_STR("Subject"), v, GOSIP_WHERE_APPEND, NULL, &out),
+            GOSIP_ERR_PARSE);
+        assert_int_equal(
+            gosip_msg_add_hdr(m, GOSIP_STR("X-Opaque"), v, GOSIP_WHERE_APPEND, NULL, &out),
+            GOSIP_ERR_PARSE);
         assert_int_equal(gosip_msg_replace_hdr(m, gosip_msg_hdr(m, GOSIP_HDR_CALL_ID), v, &out),
                          GOSIP_ERR_PARSE);
         assert_null(out);
@@ -516,11 +511,10 @@ static void test_header_injection(void **state)
     assert_int_equal(gosip_msg_add_hdr(m, GOSIP_STR("Subject: x\r\nVia"), GOSIP_STR("y"),
                                        GOSIP_WHERE_APPEND, NULL, NULL),
                      GOSIP_ERR_INVALID_ARG);
-    assert_int_equal(gosip_msg_set_status_line(m, 200, GOSIP_STR("OK\r\nVia: x")),
-                     GOSIP_ERR_PARSE);
-    assert_int_equal(gosip_msg_set_request_line(m, GOSIP_STR("INVITE"),
-                                                GOSIP_STR("sip:a@b\r\nVia: x")),
-                     GOSIP_ERR_PARSE);
+    assert_int_equal(gosip_msg_set_status_line(m, 200, GOSIP_STR("OK\r\nVia: x")), GOSIP_ERR_PARSE);
+    assert_int_equal(
+        gosip_msg_set_request_line(m, GOSIP_STR("INVITE"), GOSIP_STR("sip:a@b\r\nVia: x")),
+        GOSIP_ERR_PARSE);
     assert_prints(m, base_text, sizeof base_text - 1);
     assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_VIA), 3);
     /* folding is no injection: a continuation line is allowed */
@@ -608,13 +602,21 @@ static void test_nomem_each_step(void **state)
             assert_int_equal(rc, 0);
             check_round_trip(m);
             gosip_msg_unref(m);
+            assert_true(k >= 4); /* the session did meet several allocations */
             break;
         }
         if (rc != GOSIP_ERR_NOMEM)
             fail_msg("allocation %ld failed: got %s, expected NOMEM", k, gosip_err_name(rc));
         if (m) {
+            fm.fail_at = -1;
             size_t n;
-            char *text = print_of(m, &n); /* still printable after the failure */
+            char *text = print_of(m, &n); /* still consistent after the failure */
+            gosip_msg *again;
+            if (gosip_msg_is_request(m)) {
+                assert_int_equal(tu_parse(text, n, GOSIP_FRAMING_DATAGRAM, &again, NULL), 0);
+                assert_int_equal(tu_hdr_total(again), tu_hdr_total(m));
+                gosip_msg_unref(again);
+            }
             test_free(text);
             gosip_msg_unref(m);
         }
@@ -640,12 +642,17 @@ static void test_nomem_atomic(void **state)
         value[sizeof value - 1] = '\0';
         int rc = gosip_msg_add_hdr(m, GOSIP_STR("Subject"), gosip_str_from_cstr(value),
                                    GOSIP_WHERE_APPEND, NULL, NULL);
+        /* a long display name, so that the replacement needs memory of its own */
+        memcpy(value, "\"", 1);
+        const char *tail = "\" <sip:x@example.com>";
+        memcpy(value + sizeof value - 1 - strlen(tail), tail, strlen(tail));
         if (!rc)
             rc = gosip_msg_replace_hdr(m, gosip_msg_hdr(m, GOSIP_HDR_TO),
-                                       GOSIP_STR("<sip:x@example.com>"), NULL);
+                                       gosip_str_from_cstr(value), NULL);
         if (fm.failed == 0) {
             assert_int_equal(rc, 0);
             gosip_msg_unref(m);
+            assert_true(k >= 2);
             break;
         }
         assert_int_equal(rc, GOSIP_ERR_NOMEM);
@@ -657,6 +664,27 @@ static void test_nomem_atomic(void **state)
         gosip_msg_unref(m);
         assert_true(k < 1000);
     }
+}
+
+/* A header of another message is not in m: refused, and neither message changes (m is
+ * freed first, so that a node of m's arena left in `other` shows under ASan). Last in
+ * the list, as an ASan report ends the program. */
+static void test_set_param_foreign_header(void **state)
+{
+    (void)state;
+    gosip_msg *m = parse_base(), *other = parse_base();
+    int rc = gosip_msg_set_param(m, gosip_msg_hdr(other, GOSIP_HDR_TO), GOSIP_STR("tag"),
+                                 GOSIP_STR("x"), 0);
+    assert_prints(m, base_text, sizeof base_text - 1);
+    gosip_msg_unref(m);
+    size_t n = 0;
+    for (const gosip_hdr *h = gosip_msg_hdr_first(other); h; h = gosip_hdr_next(h))
+        n += gosip_hdr_value(h).n > 0;
+    assert_int_equal(n, 12);
+    assert_null(gosip_msg_to(other)->tag.p);
+    assert_prints(other, base_text, sizeof base_text - 1);
+    gosip_msg_unref(other);
+    assert_int_equal(rc, GOSIP_ERR_NOT_FOUND);
 }
 
 int main(void)
@@ -673,13 +701,13 @@ int main(void)
         cmocka_unit_test(test_remove_all_unread_list),
         cmocka_unit_test(test_set_param),
         cmocka_unit_test(test_set_param_errors),
-        cmocka_unit_test(test_set_param_foreign_header),
         cmocka_unit_test(test_set_param_twice_same_handle),
         cmocka_unit_test(test_set_body),
         cmocka_unit_test(test_header_injection),
         cmocka_unit_test(test_edit_one_value_of_line),
         cmocka_unit_test(test_nomem_each_step),
         cmocka_unit_test(test_nomem_atomic),
+        cmocka_unit_test(test_set_param_foreign_header),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

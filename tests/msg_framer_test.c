@@ -7,7 +7,7 @@
 #include "testutil.h"
 
 #define INVITE_BODY                                                                                \
-    "v=0\r\no=alice 2890844526 2890844526 IN IP4 client.example.com\r\ns=-\r\n"                 \
+    "v=0\r\no=alice 2890844526 2890844526 IN IP4 client.example.com\r\ns=-\r\n"                    \
     "c=IN IP4 192.0.2.101\r\nt=0 0\r\nm=audio 49172 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
 
 static const char msg_invite[] =
@@ -49,8 +49,7 @@ static const sample samples[] = {
 /* ---------------------------------------------------------------- helpers */
 
 /* Frames data with a fresh framer; returns the result with *skip and *len set on 1. */
-static int frame(const char *data, size_t n, const gosip_msg_limits *lim, size_t *skip,
-                 size_t *len)
+static int frame(const char *data, size_t n, const gosip_msg_limits *lim, size_t *skip, size_t *len)
 {
     gosip_framer f;
     memset(&f, 0, sizeof f);
@@ -265,8 +264,7 @@ static void test_keepalives(void **state)
     memcpy(buf, "\r\n\r\n", 4);
     assert_int_equal(gosip_framer_next(&f, buf, 4, NULL, &skip, &len), 0);
     memcpy(buf + 4, msg_options, sizeof msg_options - 1);
-    assert_int_equal(gosip_framer_next(&f, buf, 4 + sizeof msg_options - 1, NULL, &skip, &len),
-                     1);
+    assert_int_equal(gosip_framer_next(&f, buf, 4 + sizeof msg_options - 1, NULL, &skip, &len), 1);
     assert_int_equal(skip, 4);
     assert_int_equal(len, sizeof msg_options - 1);
 }
@@ -275,7 +273,7 @@ static void test_keepalives(void **state)
 
 #define REQ_HEAD                                                                                   \
     "MESSAGE sip:bob@example.com SIP/2.0\r\n"                                                      \
-    "Via: SIP/2.0/TCP client.example.com;branch=z9hG4bKcl\r\nMax-Forwards: 70\r\n"                \
+    "Via: SIP/2.0/TCP client.example.com;branch=z9hG4bKcl\r\nMax-Forwards: 70\r\n"                 \
     "To: <sip:bob@example.com>\r\nFrom: <sip:alice@example.com>;tag=1\r\n"                         \
     "Call-ID: cl@example.com\r\nCSeq: 1 MESSAGE\r\nContent-Type: text/plain\r\n"
 
@@ -301,7 +299,7 @@ static void test_content_length_forms(void **state)
         REQ_HEAD "L: 5\r\n\r\nhello",
         REQ_HEAD "content-length: 5\r\n\r\nhello",
         REQ_HEAD "Content-Length :  5 \r\n\r\nhello",
-        REQ_HEAD "Content-Length:\r\n 5\r\n\r\nhello",       /* folded */
+        REQ_HEAD "Content-Length:\r\n 5\r\n\r\nhello", /* folded */
         REQ_HEAD "Content-Length:\r\n\t5\r\n\r\nhello",
         REQ_HEAD "Content-Length: 0005\r\n\r\nhello",
         REQ_HEAD "X-Content-Length: 3\r\nContent-Length: 5\r\n\r\nhello",
@@ -322,16 +320,16 @@ static void test_content_length_errors(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        REQ_HEAD "\r\nhello",                                    /* missing */
+        REQ_HEAD "\r\nhello",                                           /* missing */
         REQ_HEAD "Content-Length: 5\r\nContent-Length: 5\r\n\r\nhello", /* duplicate */
         REQ_HEAD "Content-Length: 5\r\nl: 5\r\n\r\nhello",
-        REQ_HEAD "Content-Length: -5\r\n\r\nhello",              /* negative */
-        REQ_HEAD "Content-Length: abc\r\n\r\nhello",             /* garbage */
+        REQ_HEAD "Content-Length: -5\r\n\r\nhello",  /* negative */
+        REQ_HEAD "Content-Length: abc\r\n\r\nhello", /* garbage */
         REQ_HEAD "Content-Length: 5abc\r\n\r\nhello",
         REQ_HEAD "Content-Length: 5 6\r\n\r\nhello",
         REQ_HEAD "Content-Length: 5, 5\r\n\r\nhello",
-        REQ_HEAD "Content-Length:\r\n\r\nhello",                 /* empty */
-        REQ_HEAD "Content-Length: 4294967296\r\n\r\nhello",      /* past 32 bits */
+        REQ_HEAD "Content-Length:\r\n\r\nhello",            /* empty */
+        REQ_HEAD "Content-Length: 4294967296\r\n\r\nhello", /* past 32 bits */
         REQ_HEAD "Content-Length: +5\r\n\r\nhello",
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
@@ -432,8 +430,7 @@ static void check_unterminated(const gosip_msg_limits *lim, size_t max)
     for (size_t n = 1; n < max + 2; n += step)
         assert_int_equal(gosip_framer_next(&f, buf, n, lim, &skip, &len), 0);
     assert_int_equal(gosip_framer_next(&f, buf, max + 2, lim, &skip, &len), 0);
-    assert_int_equal(gosip_framer_next(&f, buf, max + 3, lim, &skip, &len),
-                     GOSIP_ERR_TOO_LARGE);
+    assert_int_equal(gosip_framer_next(&f, buf, max + 3, lim, &skip, &len), GOSIP_ERR_TOO_LARGE);
     free(buf);
 }
 

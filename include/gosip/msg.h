@@ -93,8 +93,9 @@ typedef struct gosip_uri {
 
 /**
  * Parses a URI into a standalone object owned by the caller (free with gosip_uri_free).
- * Errors: GOSIP_ERR_PARSE (malformed), GOSIP_ERR_TOO_LARGE (over the default URI
- * length limit), GOSIP_ERR_NOMEM.
+ * Errors: GOSIP_ERR_PARSE (malformed), GOSIP_ERR_TOO_LARGE (longer than
+ * GOSIP_DEFAULT_MAX_URI_LEN), GOSIP_ERR_LIMIT (more than GOSIP_DEFAULT_MAX_PARAMS
+ * parameters), GOSIP_ERR_NOMEM.
  */
 GOSIP_EXTERN int gosip_uri_new(gosip_uri **out, const gosip_mem *mem, gosip_str text);
 /** Frees a URI made by gosip_uri_new(); NULL is a no-op. */
@@ -317,7 +318,11 @@ GOSIP_EXTERN gosip_hdr_kind gosip_hdr_kind_of(const gosip_hdr *h);
 GOSIP_EXTERN gosip_str gosip_hdr_name(const gosip_hdr *h);
 /** This header value's text as written, without surrounding whitespace; folded lines are kept. */
 GOSIP_EXTERN gosip_str gosip_hdr_value(const gosip_hdr *h);
-/** 0 when the value parsed (or is opaque); GOSIP_ERR_PARSE when its typed parse failed. */
+/**
+ * 0 when the value parsed (or is opaque); GOSIP_ERR_PARSE when its typed parse failed;
+ * GOSIP_ERR_LIMIT when its comma-separated line held more values than the limits allow
+ * (this header then holds the rest of the line, untyped).
+ */
 GOSIP_EXTERN int gosip_hdr_error(const gosip_hdr *h);
 /** The next header in message order, NULL at the end. A comma-separated line yields one header per value. */
 GOSIP_EXTERN const gosip_hdr *gosip_hdr_next(const gosip_hdr *h);
@@ -351,8 +356,9 @@ GOSIP_EXTERN size_t gosip_hdr_print_value(const gosip_hdr *h, char *buf, size_t 
 /** Parser limits. Each has a default (gosip_msg_limits_default) and a clear error when hit. */
 typedef struct gosip_msg_limits {
     size_t max_msg_size;     /**< whole message in bytes; default 65535 */
-    unsigned max_headers;    /**< header values per message; default 256 */
-    unsigned max_vias;       /**< Via values per message; default 64 */
+    unsigned max_headers;    /**< header lines per message, and values in one comma-separated
+                                  line (split on first access); default 256 */
+    unsigned max_vias;       /**< Via values per message, counted in message order; default 64 */
     size_t max_uri_len;      /**< bytes in one URI; default 4096 */
     size_t max_line_len;     /**< bytes in one header line or start line; default 16384 */
     unsigned max_params;     /**< parameters in one header value or URI; default 64 */
@@ -422,7 +428,9 @@ GOSIP_EXTERN int gosip_msg_defect(const gosip_msg *m, gosip_parse_error *err);
  * message is complete (skip leading CRLF keep-alive octets, then msg_len bytes of
  * message; the framer resets itself for the next one), 0 when more data is needed, or
  * GOSIP_ERR_FRAMING (Content-Length missing, malformed or repeated) / GOSIP_ERR_TOO_LARGE;
- * after an error the connection must be closed.
+ * after an error the connection must be closed. *skip is set on every return of 0 or 1:
+ * leading CRLFs are keep-alive octets the caller may consume at once (RFC 5626 4.4.1:
+ * a "\r\n\r\n" ping is answered with "\r\n"); the framer keeps no state about them.
  */
 typedef struct gosip_framer {
     size_t scanned;   /**< internal: bytes already searched for the end of headers */
@@ -452,7 +460,7 @@ GOSIP_EXTERN gosip_str gosip_msg_version(const gosip_msg *m);
 /** Status code of a response, 0 for requests. */
 GOSIP_EXTERN int gosip_msg_status(const gosip_msg *m);
 GOSIP_EXTERN gosip_str gosip_msg_reason(const gosip_msg *m);
-/** The body (absent when none). */
+/** The body; absent (p == NULL) when the message has none or an empty one. */
 GOSIP_EXTERN gosip_str gosip_msg_body(const gosip_msg *m);
 
 /** First header in message order. */

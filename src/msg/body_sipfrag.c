@@ -188,7 +188,7 @@ int gosip_sipfrag_parse(gosip_msg **out, const void *data, size_t len, const gos
     if (!m)
         return GOSIP_ERR_NOMEM;
     m->limits = lim;
-    m->registry = opts ? opts->registry : NULL;
+    m->registry = gosip__registry_ref(opts ? opts->registry : NULL);
     char *copy = gosip__arena_strdup(&m->arena, len ? data : "", len);
     if (!copy) {
         gosip_msg_unref(m);

@@ -75,10 +75,12 @@ int gosip_framer_next(gosip_framer *f, const void *data, size_t len,
         lead++;
     *skip = lead;
     const char *start = p + lead;
-    size_t resume = f->scanned > lead + 3 ? f->scanned - 3 : lead;
-    const char *body = find_blank_line(p + resume, end);
+    /* `scanned` counts from the message start, so consuming keep-alives between calls
+     * does not shift it */
+    size_t resume = lead + (f->scanned > 3 ? f->scanned - 3 : 0);
+    const char *body = resume <= len ? find_blank_line(p + resume, end) : NULL;
     if (!body) {
-        f->scanned = len;
+        f->scanned = len - lead;
         if (len - lead > limits->max_msg_size)
             return GOSIP_ERR_TOO_LARGE;
         return 0;
@@ -89,7 +91,7 @@ int gosip_framer_next(gosip_framer *f, const void *data, size_t len,
     size_t total = (size_t)(body - start) + (size_t)cl;
     if (total > limits->max_msg_size)
         return GOSIP_ERR_TOO_LARGE;
-    f->scanned = (size_t)(body - p);
+    f->scanned = (size_t)(body - start);
     if ((size_t)(end - start) < total)
         return 0;
     *msg_len = total;

@@ -33,7 +33,7 @@ typedef struct split_ctx {
     gosip_hdr *head; /* the node being split; receives the first element */
     gosip_hdr *tail; /* last node produced so far */
     unsigned count;
-    int rc;
+    const char *rest; /* where the value stopped being split, at a limit */
 } split_ctx;
 
 static int split_element(const char *p, const char *end, void *ud)
@@ -45,9 +45,11 @@ static int split_element(const char *p, const char *end, void *ud)
         return 0;
     }
     gosip_msg *m = s->head->msg;
-    if (m->n_hdrs + 1 > m->limits.max_headers ||
-        (s->head->kind == GOSIP_HDR_VIA && m->n_vias + 1 > m->limits.max_vias))
+    if (s->count > m->limits.max_headers ||
+        (s->head->kind == GOSIP_HDR_VIA && m->n_vias + 1 > m->limits.max_vias)) {
+        s->rest = p;
         return GOSIP_ERR_LIMIT;
+    }
     gosip_hdr *h = gosip__arena_alloc(&m->arena, sizeof *h);
     if (!h)
         return GOSIP_ERR_NOMEM;
@@ -68,16 +70,35 @@ static int split_element(const char *p, const char *end, void *ud)
     return 0;
 }
 
-static int split_in_place(gosip_hdr *h)
+/*
+ * Splits h's list value into nodes. At a limit, the last node keeps the rest of the text
+ * and carries the LIMIT error, so nothing of the line disappears from iteration.
+ */
+static void split_in_place(gosip_hdr *h)
 {
-    split_ctx s = {h, h, 0, 0};
+    split_ctx s = {h, h, 0, NULL};
     gosip_str whole = h->value;
     if (whole.n == 0)
-        return 0;
-    int rc = gosip__split_list(whole.p, whole.p + whole.n, split_element, &s);
-    if (rc && s.count <= 1)
-        h->value = whole;
-    return rc;
+        return;
+    const char *end = whole.p + whole.n;
+    int rc = gosip__split_list(whole.p, end, split_element, &s);
+    if (!rc)
+        return;
+    gosip_hdr *tail = s.tail;
+    if (s.count == 0 || tail->value.p == NULL)
+        tail->value = whole;
+    else if (rc == GOSIP_ERR_LIMIT && s.rest)
+        tail->value = gosip__mkstr(tail->value.p, end);
+    tail->pending = 0;
+    gosip__hdr_record_error(h->msg, tail, rc);
+}
+
+/* Via values count in message order: the lines before h are split first. */
+static void split_earlier_vias(gosip_hdr *h)
+{
+    for (gosip_hdr *x = h->msg->first; x && x != h; x = x->next)
+        if (x->kind == GOSIP_HDR_VIA && x->pending == GOSIP__PENDING_SPLIT)
+            gosip__hdr_ensure(x);
 }
 
 void gosip__hdr_ensure(const gosip_hdr *ch)
@@ -87,13 +108,12 @@ void gosip__hdr_ensure(const gosip_hdr *ch)
     gosip_hdr *h = (gosip_hdr *)ch;
     gosip_msg *m = h->msg;
     if (h->pending == GOSIP__PENDING_SPLIT) {
+        if (h->kind == GOSIP_HDR_VIA)
+            split_earlier_vias(h);
         h->pending = GOSIP__PENDING_PARSE;
-        int rc = split_in_place(h);
-        if (rc) {
-            h->pending = 0;
-            gosip__hdr_record_error(m, h, rc);
-            return;
-        }
+        split_in_place(h);
+        if (!h->pending)
+            return; /* h itself took the error */
     }
     h->pending = 0;
     int rc = gosip__hdr_parse_value(m, h);

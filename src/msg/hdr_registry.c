@@ -9,13 +9,22 @@ int gosip_hdr_registry_new(gosip_hdr_registry **out, const gosip_mem *mem)
     if (!r)
         return GOSIP_ERR_NOMEM;
     r->mem = mem;
+    r->refs = 1;
     *out = r;
     return 0;
 }
 
-void gosip_hdr_registry_free(gosip_hdr_registry *r)
+/* Messages parsed with a registry keep a reference: it lives until the last one is freed. */
+const gosip_hdr_registry *gosip__registry_ref(const gosip_hdr_registry *r)
 {
     if (r)
+        ((gosip_hdr_registry *)r)->refs++;
+    return r;
+}
+
+void gosip_hdr_registry_free(gosip_hdr_registry *r)
+{
+    if (r && --r->refs == 0)
         gosip__mem_free(r->mem, r);
 }
 

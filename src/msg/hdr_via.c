@@ -66,7 +66,7 @@ static int is_ip_text(gosip_str s)
 static int via_param(gosip_via *v, const gosip_param *p)
 {
     uint32_t num = 0;
-    const char *vend = p->value.p + p->value.n;
+    const char *vend = p->value.p ? p->value.p + p->value.n : NULL;
     switch (p->name.n) {
     case 3:
         if (!GOSIP__IEQ(p->name, "ttl"))

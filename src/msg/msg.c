@@ -40,6 +40,7 @@ void gosip_msg_unref(gosip_msg *m)
     if (!m || --m->refs > 0)
         return;
     const gosip_mem *mem = m->arena.mem;
+    gosip_hdr_registry_free((gosip_hdr_registry *)m->registry);
     gosip__arena_free(&m->arena);
     gosip__mem_free(mem, m);
 }
@@ -47,7 +48,8 @@ void gosip_msg_unref(gosip_msg *m)
 void gosip__msg_defect(gosip_msg *m, int code, int status, const char *reason, size_t offset,
                        gosip_hdr_kind kind)
 {
-    if (m->has_defect)
+    /* keep the defect that comes first in the message, whatever order headers are read in */
+    if (m->has_defect && offset >= m->defect.offset)
         return;
     m->has_defect = 1;
     m->defect.code = code;
@@ -126,7 +128,7 @@ gosip_str gosip_msg_reason(const gosip_msg *m)
 
 gosip_str gosip_msg_body(const gosip_msg *m)
 {
-    return m ? m->body : GOSIP_STR_NULL;
+    return m && m->body.n ? m->body : GOSIP_STR_NULL;
 }
 
 const gosip_hdr *gosip_msg_hdr_first(const gosip_msg *m)
@@ -154,6 +156,9 @@ const gosip_hdr *gosip_msg_hdr_by_name(const gosip_msg *m, gosip_str name)
     gosip_hdr_kind kind = gosip_hdr_kind_from_name(name);
     if (kind != GOSIP_HDR_OTHER)
         return m->by_kind[kind];
+    kind = gosip__registry_lookup(m->registry, name.p, name.n);
+    if (kind != GOSIP_HDR_OTHER)
+        return gosip_msg_hdr(m, kind);
     for (const gosip_hdr *h = m->first; h; h = h->next)
         if (gosip_str_caseeq(h->name, name))
             return h;

@@ -3,7 +3,7 @@
 
 /* The values of one raw line print as that line; once the line changes shape, each value
  * must print on its own. */
-static void explode_line(gosip_hdr *h)
+void gosip__hdr_explode_line(gosip_hdr *h)
 {
     const char *line = h->line.p;
     if (!line)
@@ -70,7 +70,7 @@ void gosip__hdr_link(gosip_msg *m, gosip_hdr *h, gosip_hdr_where where, gosip_hd
         next = NULL;
     }
     if (prev && next && prev->line.p && prev->line.p == next->line.p)
-        explode_line(prev);
+        gosip__hdr_explode_line(prev);
     h->prev = prev;
     h->next = next;
     if (prev)
@@ -90,7 +90,7 @@ void gosip__hdr_link(gosip_msg *m, gosip_hdr *h, gosip_hdr_where where, gosip_hd
 
 void gosip__hdr_unlink(gosip_msg *m, gosip_hdr *h)
 {
-    explode_line(h);
+    gosip__hdr_explode_line(h);
     if (h->prev)
         h->prev->next = h->next;
     else
@@ -108,7 +108,7 @@ void gosip__hdr_unlink(gosip_msg *m, gosip_hdr *h)
 }
 
 /* Also finishes h's deferred split, so that h names one value before it is edited. */
-static int in_msg(const gosip_msg *m, const gosip_hdr *h)
+int gosip__hdr_in_msg(const gosip_msg *m, const gosip_hdr *h)
 {
     gosip__hdr_ensure(h);
     for (const gosip_hdr *x = m->first; x; x = x->next)
@@ -186,9 +186,10 @@ static int folding_ok(gosip_str v)
 
 /* Parses every value first, so that a failure leaves the message untouched. */
 static int add_parsed(gosip_msg *m, gosip_hdr_kind kind, gosip_str name, gosip_str value,
-                      gosip_hdr_where where, gosip_hdr *ref, const gosip_hdr **out)
+                      gosip_hdr_where where, gosip_hdr *ref, const gosip_hdr **out,
+                      unsigned replacing)
 {
-    if ((where == GOSIP_WHERE_BEFORE || where == GOSIP_WHERE_AFTER) && (!ref || !in_msg(m, ref)))
+    if ((where == GOSIP_WHERE_BEFORE || where == GOSIP_WHERE_AFTER) && (!ref || !gosip__hdr_in_msg(m, ref)))
         return GOSIP_ERR_INVALID_ARG;
     if (!folding_ok(value))
         return GOSIP_ERR_PARSE;
@@ -202,8 +203,10 @@ static int add_parsed(gosip_msg *m, gosip_hdr_kind kind, gosip_str name, gosip_s
                                                   : collect_value(v, v_end, &a);
     if (rc)
         return rc;
-    if (m->n_hdrs + a.count > m->limits.max_headers ||
-        (kind == GOSIP_HDR_VIA && m->n_vias + a.count > m->limits.max_vias))
+    /* `replacing` headers leave as these arrive: only the net growth counts */
+    unsigned vias = kind == GOSIP_HDR_VIA ? a.count : 0;
+    if (m->n_hdrs + a.count > m->limits.max_headers + replacing ||
+        m->n_vias + vias > m->limits.max_vias + (vias ? replacing : 0))
         return GOSIP_ERR_LIMIT;
     gosip_hdr *h = a.first, *anchor = ref;
     for (int i = 0; h; i++) {
@@ -239,7 +242,8 @@ int gosip_msg_add_hdr(gosip_msg *m, gosip_str name, gosip_str value, gosip_hdr_w
     char *n = gosip__arena_strdup(&m->arena, name.p, name.n);
     if (!n)
         return GOSIP_ERR_NOMEM;
-    return add_parsed(m, kind, gosip__mkstr(n, n + name.n), value, where, (gosip_hdr *)ref, out);
+    return add_parsed(m, kind, gosip__mkstr(n, n + name.n), value, where, (gosip_hdr *)ref, out,
+                      0);
 }
 
 int gosip_msg_add_hdr_kind(gosip_msg *m, gosip_hdr_kind kind, gosip_str value,
@@ -248,7 +252,7 @@ int gosip_msg_add_hdr_kind(gosip_msg *m, gosip_hdr_kind kind, gosip_str value,
     gosip_str name = gosip__hdr_canonical_name(kind);
     if (!m || !name.p || (!value.p && value.n))
         return GOSIP_ERR_INVALID_ARG;
-    return add_parsed(m, kind, name, value, where, (gosip_hdr *)ref, out);
+    return add_parsed(m, kind, name, value, where, (gosip_hdr *)ref, out, 0);
 }
 
 int gosip_msg_copy_hdr(gosip_msg *m, const gosip_hdr *src, gosip_hdr_where where,
@@ -270,7 +274,7 @@ int gosip_msg_remove_hdr(gosip_msg *m, const gosip_hdr *h)
 {
     if (!m || !h)
         return GOSIP_ERR_INVALID_ARG;
-    if (!in_msg(m, h))
+    if (!gosip__hdr_in_msg(m, h))
         return GOSIP_ERR_NOT_FOUND;
     gosip__hdr_unlink(m, (gosip_hdr *)h);
     return 0;
@@ -281,6 +285,7 @@ unsigned gosip_msg_remove_all(gosip_msg *m, gosip_hdr_kind kind)
     unsigned n = 0;
     const gosip_hdr *h;
     while ((h = gosip_msg_hdr(m, kind)) != NULL) {
+        gosip__hdr_ensure(h); /* an unread list line counts as its values */
         gosip__hdr_unlink(m, (gosip_hdr *)h);
         n++;
     }
@@ -292,10 +297,10 @@ int gosip_msg_replace_hdr(gosip_msg *m, const gosip_hdr *h, gosip_str value,
 {
     if (!m || !h || (!value.p && value.n))
         return GOSIP_ERR_INVALID_ARG;
-    if (!in_msg(m, h))
+    if (!gosip__hdr_in_msg(m, h))
         return GOSIP_ERR_NOT_FOUND;
     int rc = add_parsed(m, (gosip_hdr_kind)h->kind, h->name, value, GOSIP_WHERE_BEFORE,
-                        (gosip_hdr *)h, out);
+                        (gosip_hdr *)h, out, 1);
     if (rc)
         return rc;
     gosip__hdr_unlink(m, (gosip_hdr *)h);

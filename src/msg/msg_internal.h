@@ -95,6 +95,7 @@ typedef struct gosip__ext_def {
 
 struct gosip_hdr_registry {
     const gosip_mem *mem;
+    unsigned refs;
     unsigned count;
     gosip__ext_def defs[GOSIP_HDR__MAX - GOSIP_HDR__EXT_BASE];
 };
@@ -159,6 +160,8 @@ int gosip__parse_header_block(gosip_msg *m, const char *p, const char *end, cons
 
 /* Registered extension kind for a name, GOSIP_HDR_OTHER if none (r may be NULL). */
 gosip_hdr_kind gosip__registry_lookup(const gosip_hdr_registry *r, const char *p, size_t n);
+/* Takes a reference on a registry (for a message that uses it); returns r. */
+const gosip_hdr_registry *gosip__registry_ref(const gosip_hdr_registry *r);
 /* The registered definition of an extension kind, NULL if none. */
 const gosip_hdr_def *gosip__registry_def(const gosip_hdr_registry *r, gosip_hdr_kind kind);
 
@@ -169,6 +172,10 @@ int gosip__hdr_make(gosip_msg *m, gosip_hdr_kind kind, gosip_str name, gosip_str
 
 /* Links h into m at a position (see gosip_hdr_where); maintains by_kind and next_same. */
 void gosip__hdr_link(gosip_msg *m, gosip_hdr *h, gosip_hdr_where where, gosip_hdr *ref);
+/* Nonzero when h is in m (finishing h's deferred split first). */
+int gosip__hdr_in_msg(const gosip_msg *m, const gosip_hdr *h);
+/* Makes the values of h's raw line print one by one (h's line is about to change). */
+void gosip__hdr_explode_line(gosip_hdr *h);
 /* Unlinks h from m. */
 void gosip__hdr_unlink(gosip_msg *m, gosip_hdr *h);
 

@@ -129,8 +129,11 @@ static int valid_param_value(gosip_str v)
 int gosip_msg_set_param(gosip_msg *m, const gosip_hdr *h, gosip_str name, gosip_str value,
                         int remove)
 {
-    gosip__hdr_ensure(h);
-    if (!m || !h || !name.p || !h->parsed)
+    if (!m || !h || !name.p)
+        return GOSIP_ERR_INVALID_ARG;
+    if (!gosip__hdr_in_msg(m, h))
+        return GOSIP_ERR_NOT_FOUND;
+    if (!h->parsed)
         return GOSIP_ERR_INVALID_ARG;
     size_t size;
     gosip_hdr_shape shape = gosip_hdr_kind_shape((gosip_hdr_kind)h->kind);
@@ -165,11 +168,67 @@ int gosip_msg_set_param(gosip_msg *m, const gosip_hdr *h, gosip_str name, gosip_
                          &nh);
     if (rc)
         return rc;
-    gosip__hdr_link(m, nh, GOSIP_WHERE_BEFORE, (gosip_hdr *)h);
-    gosip__hdr_unlink(m, (gosip_hdr *)h);
+    /* edit in place, so that the caller's handle stays valid */
+    gosip_hdr *target = (gosip_hdr *)h;
+    gosip__hdr_explode_line(target);
+    target->value = nh->value;
+    target->parsed = nh->parsed;
+    target->error = 0;
+    target->dirty = 0;
+    m->dirty = 1;
     return 0;
 }
 
+/* Content-Type (when given) and Content-Length nodes for a body, made before any change. */
+static int body_headers(gosip_msg *m, gosip_str content_type, size_t len, gosip_hdr **ct,
+                        gosip_hdr **cl)
+{
+    char num[24];
+    gosip_sbuf sb;
+    gosip__sbuf_init(&sb, num, sizeof num);
+    gosip__sbuf_u64(&sb, len);
+    char *cl_text = gosip__arena_strdup(&m->arena, num, sb.len);
+    if (!cl_text)
+        return GOSIP_ERR_NOMEM;
+    *ct = NULL;
+    if (content_type.p) {
+        for (size_t i = 0; i < content_type.n; i++)
+            if (content_type.p[i] == '\r' || content_type.p[i] == '\n')
+                return GOSIP_ERR_PARSE;
+        char *ct_text = gosip__arena_strdup(&m->arena, content_type.p, content_type.n);
+        if (!ct_text && content_type.n)
+            return GOSIP_ERR_NOMEM;
+        int rc = gosip__hdr_make(m, GOSIP_HDR_CONTENT_TYPE,
+                                 gosip__hdr_canonical_name(GOSIP_HDR_CONTENT_TYPE),
+                                 gosip__mkstr(ct_text, ct_text + content_type.n), ct);
+        if (rc)
+            return rc;
+    }
+    return gosip__hdr_make(m, GOSIP_HDR_CONTENT_LENGTH,
+                           gosip__hdr_canonical_name(GOSIP_HDR_CONTENT_LENGTH),
+                           gosip__mkstr(cl_text, cl_text + sb.len), cl);
+}
+
+/* Puts nh (may be NULL) where the first header of its kind was (else at the end) and
+ * removes every other header of that kind. */
+static void swap_in(gosip_msg *m, gosip_hdr_kind kind, gosip_hdr *nh)
+{
+    const gosip_hdr *old = gosip_msg_hdr(m, kind);
+    if (nh)
+        gosip__hdr_link(m, nh, old ? GOSIP_WHERE_BEFORE : GOSIP_WHERE_APPEND, (gosip_hdr *)old);
+    gosip_hdr *h = m->first;
+    while (h) {
+        gosip_hdr *next = h->next;
+        if (h->kind == kind && h != nh) {
+            gosip__hdr_ensure(h);
+            next = h->next;
+            gosip__hdr_unlink(m, h);
+        }
+        h = next;
+    }
+}
+
+/* All-or-nothing: every new part is built before the message changes. */
 int gosip_msg_set_body(gosip_msg *m, gosip_str content_type, const void *body, size_t len)
 {
     if (!m || (!body && len))
@@ -177,26 +236,16 @@ int gosip_msg_set_body(gosip_msg *m, gosip_str content_type, const void *body, s
     char *copy = gosip__arena_strdup(&m->arena, body ? body : "", len);
     if (!copy && len)
         return GOSIP_ERR_NOMEM;
-    char num[24];
-    gosip_sbuf sb;
-    gosip__sbuf_init(&sb, num, sizeof num);
-    gosip__sbuf_u64(&sb, len);
-    gosip_str cl = {num, sb.len};
-    if (content_type.p) {
-        const gosip_hdr *ct = gosip_msg_hdr(m, GOSIP_HDR_CONTENT_TYPE);
-        int rc = ct ? gosip_msg_replace_hdr(m, ct, content_type, NULL)
-                    : gosip_msg_add_hdr_kind(m, GOSIP_HDR_CONTENT_TYPE, content_type,
-                                             GOSIP_WHERE_APPEND, NULL, NULL);
-        if (rc)
-            return rc;
-    } else {
-        gosip_msg_remove_all(m, GOSIP_HDR_CONTENT_TYPE);
-    }
-    gosip_msg_remove_all(m, GOSIP_HDR_CONTENT_LENGTH);
-    int rc = gosip_msg_add_hdr_kind(m, GOSIP_HDR_CONTENT_LENGTH, cl, GOSIP_WHERE_APPEND, NULL,
-                                    NULL);
+    gosip_hdr *ct, *cl;
+    int rc = body_headers(m, content_type, len, &ct, &cl);
     if (rc)
         return rc;
+    unsigned leaving = gosip_msg_hdr_count(m, GOSIP_HDR_CONTENT_LENGTH) +
+                       gosip_msg_hdr_count(m, GOSIP_HDR_CONTENT_TYPE);
+    if (m->n_hdrs + 1u + (ct != NULL) > m->limits.max_headers + leaving)
+        return GOSIP_ERR_LIMIT;
+    swap_in(m, GOSIP_HDR_CONTENT_TYPE, ct);
+    swap_in(m, GOSIP_HDR_CONTENT_LENGTH, cl);
     m->body = gosip__mkstr(copy ? copy : "", (copy ? copy : "") + len);
     m->multipart = NULL;
     m->dirty = 1;

@@ -116,8 +116,10 @@ void gosip__msg_ensure_ruri(const gosip_msg *cm)
     gosip_uri *uri = gosip__arena_alloc(&m->arena, sizeof *uri);
     int rc = uri ? gosip__uri_parse(&c, m->ruri_text.p, m->ruri_text.n, uri) : GOSIP_ERR_NOMEM;
     size_t at = gosip__msg_offset(m, m->ruri_text.p);
-    if (rc == GOSIP_ERR_LIMIT)
+    if (rc == GOSIP_ERR_LIMIT && m->ruri_text.n > m->limits.max_uri_len)
         gosip__msg_defect(m, rc, 414, "Request-URI too long", at, GOSIP_HDR_OTHER);
+    else if (rc == GOSIP_ERR_LIMIT)
+        gosip__msg_defect(m, rc, 400, "too many Request-URI parameters", at, GOSIP_HDR_OTHER);
     else if (rc)
         gosip__msg_defect(m, rc, rc == GOSIP_ERR_NOMEM ? 500 : 400, "malformed Request-URI", at,
                           GOSIP_HDR_OTHER);
@@ -255,7 +257,7 @@ int gosip_msg_parse(gosip_msg **out, const void *data, size_t len, const gosip_p
         return GOSIP_ERR_NOMEM;
     }
     m->limits = lim;
-    m->registry = opts->registry;
+    m->registry = gosip__registry_ref(opts->registry);
     m->base = copy;
     int rc = parse_into(m, copy, copy + n, opts->framing, err);
     if (rc) {

@@ -99,7 +99,7 @@ const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *hos
         *type = GOSIP_HOST_IPV6;
     } else {
         /* an address is taken directly; a longer host run makes it a name ("1.2.3.4.com") */
-        q = gosip__is_digit(*p) ? scan_ipv4(p, end) : NULL;
+        q = p < end && gosip__is_digit(*p) ? scan_ipv4(p, end) : NULL;
         if (q && (q == end || !GOSIP_CC(*q, GOSIP_CC_HOST))) {
             *type = GOSIP_HOST_IPV4;
         } else {
@@ -158,6 +158,27 @@ static const char *parse_uri_params(const gosip__pctx *c, const char *p, const c
     return p;
 }
 
+/* headers = header *( "&" header ), header = hname "=" hvalue, hname not empty. */
+static int headers_ok(const char *p, const char *end)
+{
+    for (;;) {
+        const char *name = p;
+        p = skip_escaped(p, end, GOSIP_CC_URI_HDR & ~0u);
+        if (!p)
+            return 0;
+        const char *item_end = p;
+        const char *eq = memchr(name, '=', (size_t)(item_end - name));
+        const char *amp = memchr(name, '&', (size_t)(item_end - name));
+        if (amp)
+            item_end = amp;
+        if (!eq || eq > item_end || eq == name)
+            return 0;
+        if (!amp)
+            return p == end;
+        p = amp + 1;
+    }
+}
+
 /* userinfo = user [ ":" password ] "@"; returns where the host starts. */
 static const char *parse_userinfo(gosip_uri *u, const char *p, const char *end, int *err)
 {
@@ -198,7 +219,7 @@ static int parse_sip_uri(const gosip__pctx *c, const char *p, const char *end, g
     if (!q)
         return err;
     if (q < end && *q == '?') {
-        if (skip_escaped(q + 1, end, GOSIP_CC_URI_HDR) != end)
+        if (!headers_ok(q + 1, end))
             return GOSIP_ERR_PARSE;
         u->headers = gosip__mkstr(q + 1, end);
         q = end;
@@ -318,7 +339,7 @@ int gosip_uri_new(gosip_uri **out, const gosip_mem *mem, gosip_str text)
     if (rc) {
         gosip__arena_free(&box->arena);
         gosip__mem_free(mem, box);
-        return rc == GOSIP_ERR_LIMIT ? GOSIP_ERR_TOO_LARGE : rc;
+        return rc;
     }
     *out = &box->uri;
     return 0;

@@ -6,7 +6,16 @@ static int hexv(char c)
     return gosip__is_digit(c) ? c - '0' : (gosip__lower(c) - 'a' + 10);
 }
 
-/* Reads the next octet of an escaped string, decoding %HH; returns -1 at the end. */
+/* RFC 3261 19.1.4: only characters outside "reserved" equal their %HH form. */
+static int is_reserved(int c)
+{
+    return c == ';' || c == '/' || c == '?' || c == ':' || c == '@' || c == '&' || c == '=' ||
+           c == '+' || c == '$' || c == ',';
+}
+
+/* Reads the next octet of an escaped string, decoding %HH; returns -1 at the end. An
+ * escaped reserved character comes back as 0x100 + octet, so that it never equals the
+ * same character written plainly. */
 static int next_octet(const char **p, const char *end)
 {
     if (*p >= end)
@@ -14,7 +23,8 @@ static int next_octet(const char **p, const char *end)
     const char *q = *p;
     if (*q == '%' && end - q >= 3 && gosip__is_hex(q[1]) && gosip__is_hex(q[2])) {
         *p = q + 3;
-        return hexv(q[1]) * 16 + hexv(q[2]);
+        int c = hexv(q[1]) * 16 + hexv(q[2]);
+        return is_reserved(c) ? 0x100 + c : c;
     }
     *p = q + 1;
     return (unsigned char)*q;
@@ -27,8 +37,8 @@ static int esc_eq(gosip_str a, gosip_str b, int nocase)
     for (;;) {
         int ca = next_octet(&pa, ea), cb = next_octet(&pb, eb);
         if (nocase) {
-            ca = ca >= 0 ? gosip__lower((char)ca) : ca;
-            cb = cb >= 0 ? gosip__lower((char)cb) : cb;
+            ca = (ca >= 'A' && ca <= 'Z') ? ca | 0x20 : ca;
+            cb = (cb >= 'A' && cb <= 'Z') ? cb | 0x20 : cb;
         }
         if (ca != cb)
             return 0;
@@ -61,7 +71,10 @@ static int is_strict_param(gosip_str name)
 
 static int params_one_way(const gosip_param *a, const gosip_param *b)
 {
+    const gosip_param *first = a;
     for (; a; a = a->next) {
+        if (find_esc(first, a->name) != a)
+            continue; /* a repeated name: only its first occurrence counts, on both sides */
         const gosip_param *o = find_esc(b, a->name);
         if (!o) {
             if (is_strict_param(a->name))
@@ -102,9 +115,11 @@ static int headers_one_way(gosip_str a, gosip_str b)
         const char *eq = memchr(p, '=', (size_t)(item_end - p));
         const char *name_end = eq ? eq : item_end;
         int found;
-        gosip_str other = header_value(b, gosip__mkstr(p, name_end), &found);
-        gosip_str mine = eq ? gosip__mkstr(eq + 1, item_end) : gosip__mkstr(item_end, item_end);
-        if (!found || !esc_eq(mine, other, 0))
+        gosip_str name = gosip__mkstr(p, name_end);
+        gosip_str other = header_value(b, name, &found);
+        /* a repeated name: only its first occurrence counts, on both sides */
+        gosip_str mine = header_value(a, name, &found);
+        if (!found || !header_value(b, name, &found).p || !esc_eq(mine, other, 0))
             return 0;
         p = item_end + (amp != NULL);
     }
@@ -134,22 +149,43 @@ static int tel_next(const char **p, const char *end)
     return gosip__lower(*(*p)++);
 }
 
-static int tel_equal(const gosip_uri *a, const gosip_uri *b)
+/* Telephone digits compared with visual separators ignored (RFC 3966 4). */
+static int tel_digits_eq(gosip_str a, gosip_str b)
 {
-    const char *pa = a->user.p, *ea = pa + a->user.n, *pb = b->user.p, *eb = pb + b->user.n;
+    const char *pa = a.p, *ea = pa + a.n, *pb = b.p, *eb = pb + b.n;
     for (;;) {
         int ca = tel_next(&pa, ea), cb = tel_next(&pb, eb);
         if (ca != cb)
             return 0;
         if (ca < 0)
-            break;
+            return 1;
     }
+}
+
+/* A phone-context holding a global number compares as digits; a domain, case-insensitively. */
+static int tel_param_eq(const gosip_param *p, const gosip_param *o)
+{
+    if (GOSIP__IEQ(p->name, "phone-context") && p->value.n && o->value.n &&
+        p->value.p[0] == '+' && o->value.p[0] == '+')
+        return tel_digits_eq(p->value, o->value);
+    return opt_eq(p->value, o->value, 1);
+}
+
+static int tel_equal(const gosip_uri *a, const gosip_uri *b)
+{
+    if (!tel_digits_eq(a->user, b->user))
+        return 0;
+    /* RFC 3966 4: the same parameters on both sides, in any order, equal values */
     unsigned na = 0, nb = 0;
-    for (const gosip_param *p = a->params; p; p = p->next)
+    for (const gosip_param *p = a->params; p; p = p->next) {
+        const gosip_param *o = find_esc(b->params, p->name);
+        if (!o || !tel_param_eq(p, o))
+            return 0;
         na++;
+    }
     for (const gosip_param *p = b->params; p; p = p->next)
         nb++;
-    return na == nb && params_one_way(a->params, b->params);
+    return na == nb;
 }
 
 int gosip_uri_equal(const gosip_uri *a, const gosip_uri *b)
