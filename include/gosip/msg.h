@@ -388,7 +388,8 @@ typedef enum gosip_framing {
 typedef struct gosip_parse_opts {
     const gosip_mem *mem;
     const gosip_msg_limits *limits;
-    const gosip_hdr_registry *registry; /**< typed parsers for extension headers */
+    const gosip_hdr_registry *registry; /**< typed parsers for extension headers (the
+                                             message keeps a reference) */
     gosip_framing framing;
 } gosip_parse_opts;
 
@@ -737,8 +738,13 @@ typedef struct gosip_hdr_def {
     void *user_data;
 } gosip_hdr_def;
 
-/** Creates an empty registry. Errors: NOMEM. */
+/**
+ * Creates an empty registry. Messages parsed with it keep it alive, so the application
+ * may free it at any time; the definitions' user_data must outlive those messages.
+ * Errors: NOMEM.
+ */
 GOSIP_EXTERN int gosip_hdr_registry_new(gosip_hdr_registry **out, const gosip_mem *mem);
+/** Drops the application's reference to a registry; NULL is a no-op. */
 GOSIP_EXTERN void gosip_hdr_registry_free(gosip_hdr_registry *r);
 /**
  * Registers a typed header; *kind receives its new kind (>= GOSIP_HDR__EXT_BASE).

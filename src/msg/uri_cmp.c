@@ -175,16 +175,19 @@ static int tel_equal(const gosip_uri *a, const gosip_uri *b)
 {
     if (!tel_digits_eq(a->user, b->user))
         return 0;
-    /* RFC 3966 4: the same parameters on both sides, in any order, equal values */
+    /* RFC 3966 4: the same parameters on both sides, in any order, equal values (a
+     * repeated name counts once, by its first occurrence) */
     unsigned na = 0, nb = 0;
     for (const gosip_param *p = a->params; p; p = p->next) {
+        if (find_esc(a->params, p->name) != p)
+            continue;
         const gosip_param *o = find_esc(b->params, p->name);
         if (!o || !tel_param_eq(p, o))
             return 0;
         na++;
     }
     for (const gosip_param *p = b->params; p; p = p->next)
-        nb++;
+        nb += find_esc(b->params, p->name) == p;
     return na == nb;
 }
 
