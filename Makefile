@@ -3,8 +3,10 @@
 #   make test            install missing Debian packages, then: Release build + ctest (build/),
 #                        ASan/UBSan build + ctest (build-asan/), libFuzzer build + a short run of
 #                        every fuzzer over the seed corpora (build-fuzz/, FUZZ_SECONDS each)
+#   make check-uv        build (Release) and run only the libuv runtime's loopback tests (label uv)
 #   make run             build (Release) and lint the two example messages with gosip-lint
 #   make bench           build (Release) and run every bench_* program (oSIP and Sofia-SIP side by side)
+#   make bench-transport build (Release) and measure gosip-responder under SIPp load (needs sipp)
 #   make fuzz FUZZ_SECONDS=600   the long fuzz run: every fuzzer for FUZZ_SECONDS seconds
 #   make valgrind        the Release unit tests under valgrind (leaks are errors)
 #   make install [PREFIX=/usr/local]   (PREFIX is a configure option: it also sets gosip.pc)
@@ -41,7 +43,7 @@ SAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stack
 
 FORMAT_DIRS := src include tests apps bench fuzz
 
-.PHONY: all deps release check-release asan check-asan fuzz-build fuzz test run bench valgrind \
+.PHONY: all deps release check-release check-uv asan check-asan fuzz-build fuzz test run bench valgrind \
 	install clean format format-check help
 
 all: release
@@ -59,6 +61,9 @@ release:
 
 check-release: release
 	cd $(BUILD_DIR) && $(CTEST) --output-on-failure -j $(JOBS)
+
+check-uv: release
+	cd $(BUILD_DIR) && $(CTEST) --output-on-failure -j $(JOBS) -L uv
 
 # ------------------------------------------------------------------ ASan + UBSan
 asan:
@@ -98,6 +103,12 @@ bench: release
 		echo "== $$b"; "$$b" </dev/null; n=$$((n + 1)); \
 	done < $(BUILD_DIR)/bench/benches.txt; \
 	if [ $$n -eq 0 ]; then echo "no bench programs: need bench/bench_*.c and pkg-config libosip2, sofia-sip-ua"; fi
+
+# SIPp OPTIONS load on loopback: gosip-responder over UDP and TCP (10/1,000/10,000 idle
+# connections held open) against a plain UDP echo; prints a table (bench/transport/run.sh).
+.PHONY: bench-transport
+bench-transport: release
+	bench/transport/run.sh $(BUILD_DIR)
 
 valgrind: release
 	@n=0; failed=0; while IFS= read -r t; do \

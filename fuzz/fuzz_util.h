@@ -17,42 +17,50 @@
             __builtin_trap();                                                                      \
     } while (0)
 
+/* Prints obj into buf (capacity cap), returning the full length: snprintf's contract. */
+typedef size_t (*fuzz_print_fn)(const void *obj, char *buf, size_t cap);
+
 /*
- * Prints m into a new NUL-terminated buffer (free it), checking the snprintf contract on the
- * way: the length does not depend on the capacity, and a short buffer is truncated and
+ * Prints obj into a new NUL-terminated buffer (free it), checking the snprintf contract on
+ * the way: the length does not depend on the capacity, and a short buffer is truncated and
  * terminated. NULL only when out of memory.
  */
-static inline char *fuzz_print_msg(const gosip_msg *m, size_t *len)
+static inline char *fuzz__print(const void *obj, fuzz_print_fn print, size_t *len)
 {
     char small[8];
-    size_t n = gosip_msg_print(m, small, 0);
+    size_t n = print(obj, small, 0);
 
-    FUZZ_CHECK(gosip_msg_print(m, small, sizeof(small)) == n);
+    FUZZ_CHECK(print(obj, small, sizeof(small)) == n);
     FUZZ_CHECK(memchr(small, '\0', sizeof(small)) != NULL);
     char *buf = malloc(n + 1);
     if (!buf)
         return NULL;
-    FUZZ_CHECK(gosip_msg_print(m, buf, n + 1) == n);
+    FUZZ_CHECK(print(obj, buf, n + 1) == n);
     FUZZ_CHECK(buf[n] == '\0');
     *len = n;
     return buf;
 }
 
-/* Prints a URI into a new NUL-terminated buffer, with the same contract checks. */
+static inline size_t fuzz__msg_print(const void *m, char *buf, size_t cap)
+{
+    return gosip_msg_print(m, buf, cap);
+}
+
+static inline size_t fuzz__uri_print(const void *u, char *buf, size_t cap)
+{
+    return gosip_uri_print(u, buf, cap);
+}
+
+/* Prints m with the contract checks of fuzz__print. */
+static inline char *fuzz_print_msg(const gosip_msg *m, size_t *len)
+{
+    return fuzz__print(m, fuzz__msg_print, len);
+}
+
+/* Prints a URI with the contract checks of fuzz__print. */
 static inline char *fuzz_print_uri(const gosip_uri *u, size_t *len)
 {
-    char small[8];
-    size_t n = gosip_uri_print(u, small, 0);
-
-    FUZZ_CHECK(gosip_uri_print(u, small, sizeof(small)) == n);
-    FUZZ_CHECK(memchr(small, '\0', sizeof(small)) != NULL);
-    char *buf = malloc(n + 1);
-    if (!buf)
-        return NULL;
-    FUZZ_CHECK(gosip_uri_print(u, buf, n + 1) == n);
-    FUZZ_CHECK(buf[n] == '\0');
-    *len = n;
-    return buf;
+    return fuzz__print(u, fuzz__uri_print, len);
 }
 
 /* Number of headers of m in message order. */

@@ -3,7 +3,11 @@
 set -euo pipefail
 
 packages=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-dev
-          libosip2-dev libsofia-sip-ua-dev libssl-dev valgrind)
+          libosip2-dev libsofia-sip-ua-dev libssl-dev valgrind
+          # the libuv runtime (libgosip-uv): event loop, DNS, TLS; the openssl command makes
+          # the TLS tests' certificates, dnsmasq-base (the binary, no system service) serves
+          # their DNS, sip-tester is SIPp
+          libuv1-dev libc-ares-dev openssl dnsmasq-base sip-tester)
 
 if ! command -v dpkg >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; make sure these (or their equivalents) are installed:" >&2

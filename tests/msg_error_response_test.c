@@ -5,75 +5,18 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static size_t read_file(const char *name, char *buf, size_t cap)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/rfc4475/%s.dat", GOSIP_TESTDATA_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
-
-static gosip_msg *parse_buf(const char *data, size_t n, gosip_parse_error *err)
-{
-    gosip_parse_opts po;
-    memset(&po, 0, sizeof po);
-    po.framing = GOSIP_FRAMING_DATAGRAM;
-    gosip_msg *m = NULL;
-    memset(err, 0, sizeof *err);
-    if (gosip_msg_parse(&m, data, n, &po, err) != 0)
-        return NULL;
-    return m;
-}
-
-static gosip_msg *parse_str(const char *s)
-{
-    gosip_parse_error err;
-    gosip_msg *m = parse_buf(s, strlen(s), &err);
-    if (!m)
-        fail_msg("test message did not parse (%s):\n%s", err.reason ? err.reason : "?", s);
-    return m;
-}
-
 /* Prints and re-parses a message, so that assertions see what goes on the wire. */
 static gosip_msg *reparse(const gosip_msg *m)
 {
     static char buf[BUF_MAX];
     size_t n = gosip_msg_print(m, buf, sizeof buf);
     assert_true(n < sizeof buf);
-    return parse_str(buf);
+    return tu_parse_text(buf);
 }
-
-/* Concatenated values of every header of a kind, ", "-separated, into buf. */
-static const char *values(const gosip_msg *m, gosip_hdr_kind kind, char *buf, size_t cap)
-{
-    size_t at = 0;
-    buf[0] = '\0';
-    for (const gosip_hdr *h = gosip_msg_hdr(m, kind); h; h = gosip_hdr_next_same(h)) {
-        gosip_str s = gosip_hdr_value(h);
-        int w = snprintf(buf + at, cap - at, "%s%.*s", at ? ", " : "", (int)s.n, s.p);
-        assert_true(w > 0 && (size_t)w < cap - at);
-        at += (size_t)w;
-    }
-    return buf;
-}
-
-#define L_VIA "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds\r\n"
-#define L_FROM "From: Alice <sip:alice@example.com>;tag=1928301774\r\n"
-#define L_TO "To: Bob <sip:bob@example.org>\r\n"
-#define L_CALLID "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
-#define L_MF "Max-Forwards: 70\r\n"
-#define L_END "Content-Length: 0\r\n\r\n"
-#define REQ(method, extra)                                                                         \
-    method " sip:bob@example.org SIP/2.0\r\n" L_VIA L_MF L_TO L_FROM L_CALLID                      \
-           "CSeq: 314159 " method "\r\n" extra L_END
 
 #define BODY "v=0\r\n"
 #define WITH_BODY(ctype_lines)                                                                     \
-    "INVITE sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID                            \
+    "INVITE sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID                \
     "CSeq: 1 INVITE\r\n" ctype_lines "Content-Length: 5\r\n\r\n" BODY
 
 /* ---------------------------------------------------------------- parse errors */
@@ -100,7 +43,7 @@ static void test_parse_error_verdict(void **state)
 
     /* The real thing: a request over the size limit. */
     char buf[4096];
-    int n = snprintf(buf, sizeof buf, REQ("OPTIONS", "Subject: %0900d\r\n"), 0);
+    int n = snprintf(buf, sizeof buf, TU_REQ("OPTIONS", "Subject: %0900d\r\n"), 0);
     gosip_msg_limits lim;
     gosip_msg_limits_default(&lim);
     lim.max_msg_size = 512;
@@ -117,7 +60,7 @@ static void test_parse_error_verdict(void **state)
 static gosip_msg *error_response(const char *req_text, gosip_role role,
                                  const gosip_validate_opts *o, int status)
 {
-    gosip_msg *req = parse_str(req_text);
+    gosip_msg *req = tu_parse_text(req_text);
     gosip_verdict v;
     assert_int_equal(gosip_msg_validate(req, role, o, &v), 0);
     assert_int_equal(v.status, status);
@@ -146,13 +89,13 @@ static void test_error_response_allow(void **state)
     static const gosip_method some[] = {GOSIP_METHOD_INVITE, GOSIP_METHOD_ACK, GOSIP_METHOD_INVITE,
                                         GOSIP_METHOD_BYE};
     gosip_validate_opts o = {.methods = some, .n_methods = 4};
-    gosip_msg *r = error_response(REQ("REGISTER", ""), GOSIP_ROLE_UAS, &o, 405);
-    assert_string_equal(values(r, GOSIP_HDR_ALLOW, buf, sizeof buf), "INVITE, ACK, BYE");
+    gosip_msg *r = error_response(TU_REQ("REGISTER", ""), GOSIP_ROLE_UAS, &o, 405);
+    assert_string_equal(tu_hdr_values(r, GOSIP_HDR_ALLOW, buf, sizeof buf), "INVITE, ACK, BYE");
     gosip_msg_unref(r);
     /* 501 lists every known method by default. */
-    r = error_response(REQ("FOO", ""), GOSIP_ROLE_UAS, NULL, 501);
+    r = error_response(TU_REQ("FOO", ""), GOSIP_ROLE_UAS, NULL, 501);
     assert_int_equal(gosip_msg_hdr_count(r, GOSIP_HDR_ALLOW), GOSIP_METHOD_UPDATE);
-    values(r, GOSIP_HDR_ALLOW, buf, sizeof buf);
+    tu_hdr_values(r, GOSIP_HDR_ALLOW, buf, sizeof buf);
     assert_non_null(strstr(buf, "INVITE"));
     assert_non_null(strstr(buf, "UPDATE"));
     assert_null(gosip_msg_hdr(r, GOSIP_HDR_UNSUPPORTED));
@@ -163,14 +106,14 @@ static void test_error_response_unsupported(void **state)
 {
     (void)state;
     char buf[512];
-    gosip_msg *r = error_response(REQ("INVITE", "Require: foo, bar\r\nProxy-Require: baz\r\n"),
+    gosip_msg *r = error_response(TU_REQ("INVITE", "Require: foo, bar\r\nProxy-Require: baz\r\n"),
                                   GOSIP_ROLE_UAS, NULL, 420);
-    assert_string_equal(values(r, GOSIP_HDR_UNSUPPORTED, buf, sizeof buf), "foo, bar");
+    assert_string_equal(tu_hdr_values(r, GOSIP_HDR_UNSUPPORTED, buf, sizeof buf), "foo, bar");
     assert_null(gosip_msg_hdr(r, GOSIP_HDR_ALLOW));
     gosip_msg_unref(r);
-    r = error_response(REQ("INVITE", "Require: foo, bar\r\nProxy-Require: baz\r\n"),
+    r = error_response(TU_REQ("INVITE", "Require: foo, bar\r\nProxy-Require: baz\r\n"),
                        GOSIP_ROLE_PROXY, NULL, 420);
-    assert_string_equal(values(r, GOSIP_HDR_UNSUPPORTED, buf, sizeof buf), "baz");
+    assert_string_equal(tu_hdr_values(r, GOSIP_HDR_UNSUPPORTED, buf, sizeof buf), "baz");
     gosip_msg_unref(r);
 }
 
@@ -184,13 +127,14 @@ static void test_error_response_media(void **state)
         .content_types = types, .n_content_types = 2, .encodings = codings, .n_encodings = 1};
     gosip_msg *r =
         error_response(WITH_BODY("Content-Type: text/html\r\n"), GOSIP_ROLE_UAS, &o, 415);
-    assert_string_equal(values(r, GOSIP_HDR_ACCEPT, buf, sizeof buf),
+    assert_string_equal(tu_hdr_values(r, GOSIP_HDR_ACCEPT, buf, sizeof buf),
                         "application/sdp, text/plain");
     assert_null(gosip_msg_hdr(r, GOSIP_HDR_ACCEPT_ENCODING));
     gosip_msg_unref(r);
     r = error_response(WITH_BODY("Content-Type: text/plain\r\nContent-Encoding: br\r\n"),
                        GOSIP_ROLE_UAS, &o, 415);
-    assert_string_equal(values(r, GOSIP_HDR_ACCEPT_ENCODING, buf, sizeof buf), "identity, gzip");
+    assert_string_equal(tu_hdr_values(r, GOSIP_HDR_ACCEPT_ENCODING, buf, sizeof buf),
+                        "identity, gzip");
     assert_null(gosip_msg_hdr(r, GOSIP_HDR_ACCEPT));
     gosip_msg_unref(r);
 }
@@ -200,9 +144,9 @@ static void test_error_response_broken_request(void **state)
     (void)state;
     /* quotbal: To is malformed, yet the 400 goes out with what could be copied. */
     static char buf[BUF_MAX];
-    size_t n = read_file("quotbal", buf, sizeof buf);
+    size_t n = tu_read_torture("quotbal", buf, sizeof buf);
     gosip_parse_error err;
-    gosip_msg *req = parse_buf(buf, n, &err);
+    gosip_msg *req = tu_parse_datagram(buf, n, &err);
     assert_non_null(req);
     gosip_verdict v;
     assert_int_equal(gosip_msg_validate(req, GOSIP_ROLE_UAS, NULL, &v), 0);
@@ -234,7 +178,7 @@ static void test_error_response_alloc_failures(void **state)
     (void)state;
     /* longreq: 34 Vias and long values, so that the response's arena must grow. */
     static char buf[BUF_MAX];
-    size_t n = read_file("longreq", buf, sizeof buf);
+    size_t n = tu_read_torture("longreq", buf, sizeof buf);
     tu_failmem fm;
     tu_failmem_init(&fm, -1);
     gosip_parse_opts po = {.mem = &fm.mem};

@@ -63,24 +63,10 @@ static int in_alphabet(const char *p, size_t n)
     return 1;
 }
 
-/* The values of every header of a kind, ", "-joined, into buf. */
-static const char *values(const gosip_msg *m, gosip_hdr_kind kind, char *buf, size_t cap)
-{
-    size_t at = 0;
-    buf[0] = '\0';
-    for (const gosip_hdr *h = gosip_msg_hdr(m, kind); h; h = gosip_hdr_next_same(h)) {
-        gosip_str s = gosip_hdr_value(h);
-        int w = snprintf(buf + at, cap - at, "%s%.*s", at ? ", " : "", (int)s.n, s.p);
-        assert_true(w > 0 && (size_t)w < cap - at);
-        at += (size_t)w;
-    }
-    return buf;
-}
-
 static void assert_same_values(const gosip_msg *a, const gosip_msg *b, gosip_hdr_kind kind)
 {
     char x[4096], y[4096];
-    assert_string_equal(values(a, kind, x, sizeof x), values(b, kind, y, sizeof y));
+    assert_string_equal(tu_hdr_values(a, kind, x, sizeof x), tu_hdr_values(b, kind, y, sizeof y));
 }
 
 static void assert_valid(const gosip_msg *m)

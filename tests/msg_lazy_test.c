@@ -13,51 +13,20 @@
 
 /* ---------------------------------------------------------------- transcript */
 
-typedef struct text {
-    char *p;
-    size_t n, cap;
-} text;
-
-static void text_add(text *t, const char *s, size_t n)
-{
-    if (t->n + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < t->n + n + 1)
-            cap *= 2;
-        t->p = realloc(t->p, cap);
-        assert_non_null(t->p);
-        t->cap = cap;
-    }
-    memcpy(t->p + t->n, s, n);
-    t->n += n;
-    t->p[t->n] = '\0';
-}
-
-static void text_fmt(text *t, const char *fmt, ...)
-{
-    char buf[256];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(buf, sizeof buf, fmt, ap);
-    va_end(ap);
-    assert_true(n >= 0 && (size_t)n < sizeof buf);
-    text_add(t, buf, (size_t)n);
-}
-
-static void text_str(text *t, gosip_str s)
+static void text_str(tu_buf *t, gosip_str s)
 {
     if (!s.p)
-        text_add(t, "(absent)", 8);
+        tu_buf_add(t, "(absent)", 8);
     else
-        text_add(t, s.p, s.n);
+        tu_buf_add(t, s.p, s.n);
 }
 
 /* The typed value printed by its shape's printer (internal), "-" when none. */
-static void add_typed(text *t, const gosip_hdr *h)
+static void add_typed(tu_buf *t, const gosip_hdr *h)
 {
     const gosip__print_fn fn = gosip__shape_printer(gosip_hdr_kind_shape(gosip_hdr_kind_of(h)));
     if (!fn || !h->parsed) {
-        text_add(t, "-", 1);
+        tu_buf_add(t, "-", 1);
         return;
     }
     gosip_sbuf sb;
@@ -69,47 +38,48 @@ static void add_typed(text *t, const gosip_hdr *h)
     gosip__sbuf_init(&sb, buf, n + 1);
     fn(&sb, h->parsed);
     assert_int_equal(gosip__sbuf_finish(&sb), n);
-    text_add(t, buf, n);
+    tu_buf_add(t, buf, n);
     free(buf);
 }
 
-static void add_hdr(text *t, const gosip_hdr *h)
+static void add_hdr(tu_buf *t, const gosip_hdr *h)
 {
-    text_fmt(t, "%d|", (int)gosip_hdr_kind_of(h));
+    tu_buf_fmt(t, "%d|", (int)gosip_hdr_kind_of(h));
     text_str(t, gosip_hdr_name(h));
-    text_add(t, "|", 1);
+    tu_buf_add(t, "|", 1);
     text_str(t, gosip_hdr_value(h));
-    text_fmt(t, "|%s|", gosip_err_name(gosip_hdr_error(h)));
+    tu_buf_fmt(t, "|%s|", gosip_err_name(gosip_hdr_error(h)));
     size_t n = gosip_hdr_print_value(h, NULL, 0);
     char *buf = malloc(n + 1);
     assert_non_null(buf);
     assert_int_equal(gosip_hdr_print_value(h, buf, n + 1), n);
-    text_add(t, buf, n);
+    tu_buf_add(t, buf, n);
     free(buf);
-    text_add(t, "|", 1);
+    tu_buf_add(t, "|", 1);
     add_typed(t, h);
-    text_add(t, "\n", 1);
+    tu_buf_add(t, "\n", 1);
 }
 
 /* Everything a reader can see of m, in message order. */
-static void transcript(const gosip_msg *m, text *t)
+static void transcript(const gosip_msg *m, tu_buf *t)
 {
     const gosip_uri *u = gosip_msg_request_uri(m);
-    text_add(t, "ruri ", 5);
+    tu_buf_add(t, "ruri ", 5);
     text_str(t, u ? u->raw : GOSIP_STR_NULL);
-    text_add(t, "\n", 1);
+    tu_buf_add(t, "\n", 1);
     for (const gosip_hdr *h = gosip_msg_hdr_first(m); h; h = gosip_hdr_next(h))
         add_hdr(t, h);
     gosip_parse_error e;
     memset(&e, 0, sizeof e);
     int rc = gosip_msg_defect(m, &e);
-    text_fmt(t, "defect %s status %d offset %zu kind %d %s\n", gosip_err_name(rc),
-             rc ? e.status : 0, rc ? e.offset : 0, rc ? (int)e.kind : 0,
-             rc && e.reason ? e.reason : "");
+    tu_buf_fmt(t, "defect %s status %d offset %zu kind %d %s\n", gosip_err_name(rc),
+               rc ? e.status : 0, rc ? e.offset : 0, rc ? (int)e.kind : 0,
+               rc && e.reason ? e.reason : "");
 }
 
 /* Fails, showing the first line where two transcripts differ. */
-static void assert_same_text(const text *a, const char *a_name, const text *b, const char *b_name)
+static void assert_same_text(const tu_buf *a, const char *a_name, const tu_buf *b,
+                             const char *b_name)
 {
     if (a->n == b->n && memcmp(a->p, b->p, a->n) == 0)
         return;
@@ -228,7 +198,7 @@ static gosip_msg *parse_data(const char *data, size_t len)
 /* Parses data once per mode and checks every mode sees the same message. */
 static void check_message(const char *data, size_t len)
 {
-    text ref = {0};
+    tu_buf ref = {0};
     gosip_msg *first = NULL;
     for (size_t i = 0; i < N_MODES; i++) {
         gosip_msg *m = parse_data(data, len);
@@ -241,7 +211,7 @@ static void check_message(const char *data, size_t len)
             counts[k] =
                 modes[i].fn == access_counts_first ? gosip_msg_hdr_count(m, (gosip_hdr_kind)k) : 0;
         modes[i].fn(m);
-        text t = {0};
+        tu_buf t = {0};
         transcript(m, &t);
         check_iteration(m, modes[i].fn == access_counts_first ? counts : NULL);
         if (i == 0) {
@@ -251,19 +221,18 @@ static void check_message(const char *data, size_t len)
         }
         assert_same_text(&t, modes[i].name, &ref, modes[0].name);
         tu_assert_msg_equal(first, m);
-        free(t.p);
+        tu_buf_free(&t);
         gosip_msg_unref(m);
     }
-    free(ref.p);
+    tu_buf_free(&ref);
     gosip_msg_unref(first);
 }
 
 static void test_file(void **state)
 {
-    const tu_case *c = *state;
     char *data;
     size_t len;
-    assert_int_equal(tu_read_data(c->dir, c->name, &data, &len), 0);
+    tu_case_read(state, &data, &len);
     check_message(data, len);
     free(data);
 }
@@ -304,7 +273,7 @@ static void test_value_limit_order(void **state)
                             order cannot decide which list is over it */
     gosip_parse_opts o = {0};
     o.limits = &lim;
-    text t[2] = {{0}, {0}};
+    tu_buf t[2] = {{0}, {0}};
     for (int order = 0; order < 2; order++) {
         gosip_msg *m = NULL;
         assert_int_equal(gosip_msg_parse(&m, msg, sizeof msg - 1, &o, NULL), 0);
@@ -317,8 +286,8 @@ static void test_value_limit_order(void **state)
         gosip_msg_unref(m);
     }
     assert_same_text(&t[0], "Allow read first", &t[1], "Supported read first");
-    free(t[0].p);
-    free(t[1].p);
+    tu_buf_free(&t[0]);
+    tu_buf_free(&t[1]);
 }
 
 /* A list line split on first access: each value once, counts right from the start. */

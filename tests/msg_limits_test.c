@@ -8,70 +8,29 @@
  */
 #include "testutil.h"
 
-/* ---------------------------------------------------------------- text builder */
-
-typedef struct tb {
-    char *p;
-    size_t n, cap;
-} tb;
-
-static void tb_reserve(tb *b, size_t more)
-{
-    if (b->n + more + 1 <= b->cap)
-        return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->n + more + 1)
-        cap *= 2;
-    b->p = realloc(b->p, cap);
-    assert_non_null(b->p);
-    b->cap = cap;
-}
-
-static void tb_add(tb *b, const char *s)
-{
-    size_t n = strlen(s);
-    tb_reserve(b, n);
-    memcpy(b->p + b->n, s, n + 1);
-    b->n += n;
-}
-
-static void tb_fill(tb *b, char ch, size_t count)
-{
-    tb_reserve(b, count);
-    memset(b->p + b->n, ch, count);
-    b->n += count;
-    b->p[b->n] = '\0';
-}
-
-static void tb_free(tb *b)
-{
-    free(b->p);
-    memset(b, 0, sizeof *b);
-}
-
 /* ---------------------------------------------------------------- messages */
 
 /* The seven header values of every request below (Content-Length last, added by end()). */
 #define BASE_HDRS 7u
 
-static void start_request(tb *b, const char *ruri)
+static void start_request(tu_buf *b, const char *ruri)
 {
-    tb_add(b, "OPTIONS ");
-    tb_add(b, ruri ? ruri : "sip:bob@example.com");
-    tb_add(b, " SIP/2.0\r\n");
+    tu_buf_adds(b, "OPTIONS ");
+    tu_buf_adds(b, ruri ? ruri : "sip:bob@example.com");
+    tu_buf_adds(b, " SIP/2.0\r\n");
 }
 
-static void core_headers(tb *b)
+static void core_headers(tu_buf *b)
 {
-    tb_add(b, "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bKlim1\r\n"
-              "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
-              "From: <sip:alice@example.com>;tag=1\r\nCall-ID: lim1@example.com\r\n"
-              "CSeq: 1 OPTIONS\r\n");
+    tu_buf_adds(b, "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bKlim1\r\n"
+                   "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+                   "From: <sip:alice@example.com>;tag=1\r\nCall-ID: lim1@example.com\r\n"
+                   "CSeq: 1 OPTIONS\r\n");
 }
 
-static void end_empty(tb *b)
+static void end_empty(tu_buf *b)
 {
-    tb_add(b, "Content-Length: 0\r\n\r\n");
+    tu_buf_adds(b, "Content-Length: 0\r\n\r\n");
 }
 
 static gosip_parse_opts opts_for(const gosip_msg_limits *lim, gosip_framing framing)
@@ -85,8 +44,8 @@ static gosip_parse_opts opts_for(const gosip_msg_limits *lim, gosip_framing fram
 }
 
 /* Parses b with lim; on failure returns NULL with *rc and *err set, *out untouched. */
-static gosip_msg *parse_fr(const tb *b, const gosip_msg_limits *lim, gosip_framing framing, int *rc,
-                           gosip_parse_error *err)
+static gosip_msg *parse_fr(const tu_buf *b, const gosip_msg_limits *lim, gosip_framing framing,
+                           int *rc, gosip_parse_error *err)
 {
     gosip_parse_opts o = opts_for(lim, framing);
     gosip_msg *const sentinel = (gosip_msg *)err;
@@ -101,13 +60,14 @@ static gosip_msg *parse_fr(const tb *b, const gosip_msg_limits *lim, gosip_frami
     return m;
 }
 
-static gosip_msg *parse_b(const tb *b, const gosip_msg_limits *lim, int *rc, gosip_parse_error *err)
+static gosip_msg *parse_b(const tu_buf *b, const gosip_msg_limits *lim, int *rc,
+                          gosip_parse_error *err)
 {
     return parse_fr(b, lim, GOSIP_FRAMING_DATAGRAM, rc, err);
 }
 
 /* Parses b, expecting success with no defect in any value; returns the message. */
-static gosip_msg *parse_clean(const tb *b, const gosip_msg_limits *lim)
+static gosip_msg *parse_clean(const tu_buf *b, const gosip_msg_limits *lim)
 {
     int rc;
     gosip_parse_error err;
@@ -123,7 +83,7 @@ static gosip_msg *parse_clean(const tb *b, const gosip_msg_limits *lim)
 }
 
 /* Parses b, expecting the parse itself to fail with `want`. */
-static void parse_fails(const tb *b, const gosip_msg_limits *lim, int want)
+static void parse_fails(const tu_buf *b, const gosip_msg_limits *lim, int want)
 {
     int rc;
     gosip_parse_error err;
@@ -140,7 +100,7 @@ static void parse_fails(const tb *b, const gosip_msg_limits *lim, int want)
  * carries a LIMIT defect, `max` values of `kind` are visible and the last one holds the
  * rest of the line with the LIMIT error (msg.h, gosip_hdr_error).
  */
-static void value_limit_hit(const tb *b, const gosip_msg_limits *lim, gosip_hdr_kind kind,
+static void value_limit_hit(const tu_buf *b, const gosip_msg_limits *lim, gosip_hdr_kind kind,
                             unsigned max)
 {
     int rc;
@@ -181,24 +141,24 @@ static void test_default_values(void **state)
 /* ---------------------------------------------------------------- max_msg_size */
 
 /* A request of exactly `size` bytes: its body pads it (Content-Length has 5 digits). */
-static void msg_of_size(tb *b, size_t size)
+static void msg_of_size(tu_buf *b, size_t size)
 {
     start_request(b, NULL);
     core_headers(b);
-    tb_add(b, "Content-Type: text/plain\r\nContent-Length: 00000\r\n\r\n");
+    tu_buf_adds(b, "Content-Type: text/plain\r\nContent-Length: 00000\r\n\r\n");
     assert_true(size >= b->n);
     size_t body = size - b->n;
     assert_true(body <= 99999);
     char digits[6];
     snprintf(digits, sizeof digits, "%05zu", body);
     memcpy(b->p + b->n - 9, digits, 5);
-    tb_fill(b, 'b', body);
+    tu_buf_fill(b, 'b', body);
     assert_int_equal(b->n, size);
 }
 
 static void check_msg_size(const gosip_msg_limits *lim, size_t max, gosip_framing framing)
 {
-    tb b = {0};
+    tu_buf b = {0};
     msg_of_size(&b, max);
     int rc;
     gosip_parse_error err;
@@ -207,13 +167,13 @@ static void check_msg_size(const gosip_msg_limits *lim, size_t max, gosip_framin
     assert_int_equal(gosip_msg_defect(m, NULL), 0);
     assert_int_equal(gosip_msg_body(m).n + (size_t)(strstr(b.p, "\r\n\r\n") + 4 - b.p), max);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
 
     msg_of_size(&b, max + 1);
     assert_null(parse_fr(&b, lim, framing, &rc, &err));
     assert_int_equal(rc, GOSIP_ERR_TOO_LARGE);
     assert_int_equal(err.status, 513);
-    tb_free(&b);
+    tu_buf_free(&b);
 }
 
 static void test_msg_size(void **state)
@@ -230,7 +190,7 @@ static void test_msg_size(void **state)
 /* ---------------------------------------------------------------- max_headers */
 
 /* A request with `total` header values, one per line. */
-static void msg_with_lines(tb *b, unsigned total)
+static void msg_with_lines(tu_buf *b, unsigned total)
 {
     start_request(b, NULL);
     core_headers(b);
@@ -238,48 +198,48 @@ static void msg_with_lines(tb *b, unsigned total)
     char line[32];
     for (unsigned i = BASE_HDRS; i < total; i++) {
         snprintf(line, sizeof line, "X-H%u: %u\r\n", i, i);
-        tb_add(b, line);
+        tu_buf_adds(b, line);
     }
     end_empty(b);
 }
 
 /* A request whose Allow line holds `values` values. */
-static void msg_with_list(tb *b, unsigned values)
+static void msg_with_list(tu_buf *b, unsigned values)
 {
     start_request(b, NULL);
     core_headers(b);
-    tb_add(b, "Allow: M0");
+    tu_buf_adds(b, "Allow: M0");
     char item[16];
     for (unsigned i = 1; i < values; i++) {
         snprintf(item, sizeof item, ", M%u", i);
-        tb_add(b, item);
+        tu_buf_adds(b, item);
     }
-    tb_add(b, "\r\n");
+    tu_buf_adds(b, "\r\n");
     end_empty(b);
 }
 
 static void check_headers(const gosip_msg_limits *lim, unsigned max)
 {
-    tb b = {0};
+    tu_buf b = {0};
     msg_with_lines(&b, max);
     gosip_msg *m = parse_clean(&b, lim);
     assert_int_equal(tu_hdr_total(m), max);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
     msg_with_lines(&b, max + 1);
     parse_fails(&b, lim, GOSIP_ERR_LIMIT);
-    tb_free(&b);
+    tu_buf_free(&b);
 
     /* the same limit bounds the values of one line */
     msg_with_list(&b, max);
     m = parse_clean(&b, lim);
     assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_ALLOW), max);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
     msg_with_list(&b, max + 1);
     gosip_msg_limits l = lim ? *lim : defaults();
     value_limit_hit(&b, &l, GOSIP_HDR_ALLOW, max);
-    tb_free(&b);
+    tu_buf_free(&b);
 }
 
 static void test_max_headers(void **state)
@@ -293,22 +253,22 @@ static void test_max_headers(void **state)
 
 /* ---------------------------------------------------------------- max_vias */
 
-static void msg_with_vias(tb *b, unsigned n, int one_line)
+static void msg_with_vias(tu_buf *b, unsigned n, int one_line)
 {
     start_request(b, NULL);
     char via[96];
     for (unsigned i = 0; i < n; i++) {
         snprintf(via, sizeof via, "%sSIP/2.0/UDP p%u.example.com;branch=z9hG4bKv%u",
                  one_line ? (i ? ", " : "Via: ") : "Via: ", i, i);
-        tb_add(b, via);
+        tu_buf_adds(b, via);
         if (!one_line)
-            tb_add(b, "\r\n");
+            tu_buf_adds(b, "\r\n");
     }
     if (one_line)
-        tb_add(b, "\r\n");
-    tb_add(b, "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
-              "From: <sip:alice@example.com>;tag=1\r\nCall-ID: v@example.com\r\n"
-              "CSeq: 1 OPTIONS\r\n");
+        tu_buf_adds(b, "\r\n");
+    tu_buf_adds(b, "Max-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+                   "From: <sip:alice@example.com>;tag=1\r\nCall-ID: v@example.com\r\n"
+                   "CSeq: 1 OPTIONS\r\n");
     end_empty(b);
 }
 
@@ -316,7 +276,7 @@ static void check_vias(const gosip_msg_limits *lim, unsigned max)
 {
     gosip_msg_limits l = lim ? *lim : defaults();
     for (int one_line = 0; one_line <= 1; one_line++) {
-        tb b = {0};
+        tu_buf b = {0};
         msg_with_vias(&b, max, one_line);
         gosip_msg *m = parse_clean(&b, lim);
         assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_VIA), max);
@@ -325,13 +285,13 @@ static void check_vias(const gosip_msg_limits *lim, unsigned max)
         snprintf(host, sizeof host, "p%u.example.com", max - 1);
         tu_assert_str(gosip_hdr_via(last)->host, host);
         gosip_msg_unref(m);
-        tb_free(&b);
+        tu_buf_free(&b);
         msg_with_vias(&b, max + 1, one_line);
         if (one_line)
             value_limit_hit(&b, &l, GOSIP_HDR_VIA, max);
         else
             parse_fails(&b, lim, GOSIP_ERR_LIMIT);
-        tb_free(&b);
+        tu_buf_free(&b);
     }
 }
 
@@ -349,38 +309,30 @@ static void test_max_vias(void **state)
 /* "sip:bob@example.com;x=ppp..." of exactly n bytes (NUL-terminated, malloc'd). */
 static char *uri_of_len(size_t n)
 {
-    const char *head = "sip:bob@example.com;x=";
-    size_t h = strlen(head);
-    assert_true(n > h);
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    memcpy(s, head, h);
-    memset(s + h, 'p', n - h);
-    s[n] = '\0';
-    return s;
+    return tu_padded("sip:bob@example.com;x=", 'p', n);
 }
 
-static void msg_with_uris(tb *b, const char *ruri, const char *to_uri)
+static void msg_with_uris(tu_buf *b, const char *ruri, const char *to_uri)
 {
     start_request(b, ruri);
-    tb_add(b, "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bKu\r\nMax-Forwards: 70\r\n"
-              "To: <");
-    tb_add(b, to_uri);
-    tb_add(b, ">\r\nFrom: <sip:alice@example.com>;tag=1\r\nCall-ID: u@example.com\r\n"
-              "CSeq: 1 OPTIONS\r\n");
+    tu_buf_adds(b, "Via: SIP/2.0/UDP client.example.com;branch=z9hG4bKu\r\nMax-Forwards: 70\r\n"
+                   "To: <");
+    tu_buf_adds(b, to_uri);
+    tu_buf_adds(b, ">\r\nFrom: <sip:alice@example.com>;tag=1\r\nCall-ID: u@example.com\r\n"
+                   "CSeq: 1 OPTIONS\r\n");
     end_empty(b);
 }
 
 static void check_uri_len(const gosip_msg_limits *lim, size_t max)
 {
     char *at = uri_of_len(max), *over = uri_of_len(max + 1);
-    tb b = {0};
+    tu_buf b = {0};
     msg_with_uris(&b, at, at);
     gosip_msg *m = parse_clean(&b, lim);
     assert_int_equal(gosip_msg_request_uri(m)->raw.n, max);
     assert_int_equal(gosip_msg_to(m)->uri->raw.n, max);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
 
     int rc;
     gosip_parse_error err;
@@ -391,7 +343,7 @@ static void check_uri_len(const gosip_msg_limits *lim, size_t max)
     assert_int_equal(gosip_msg_defect(m, &err), GOSIP_ERR_LIMIT);
     assert_int_equal(err.status, 414);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
 
     msg_with_uris(&b, at, over);
     m = parse_b(&b, lim, &rc, &err);
@@ -401,7 +353,7 @@ static void check_uri_len(const gosip_msg_limits *lim, size_t max)
     assert_int_equal(gosip_msg_defect(m, &err), GOSIP_ERR_LIMIT);
     assert_int_equal(err.kind, GOSIP_HDR_TO);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
     free(at);
     free(over);
 }
@@ -418,29 +370,29 @@ static void test_max_uri_len(void **state)
 /* ---------------------------------------------------------------- max_line_len */
 
 /* A Subject line of exactly n bytes without its CRLF; folded: split by CRLF SP. */
-static void msg_with_line(tb *b, size_t n, int folded)
+static void msg_with_line(tu_buf *b, size_t n, int folded)
 {
     start_request(b, NULL);
     core_headers(b);
     const char *name = "Subject: ";
     size_t used = strlen(name) + (folded ? 4 : 0);
     assert_true(n > used + 2);
-    tb_add(b, name);
+    tu_buf_adds(b, name);
     size_t half = (n - used) / 2;
-    tb_fill(b, 's', half);
+    tu_buf_fill(b, 's', half);
     if (folded)
-        tb_add(b, "\r\n  ");
-    tb_fill(b, 't', n - used - half);
-    tb_add(b, "\r\n");
+        tu_buf_adds(b, "\r\n  ");
+    tu_buf_fill(b, 't', n - used - half);
+    tu_buf_adds(b, "\r\n");
     end_empty(b);
 }
 
 /* A response whose status line is exactly n bytes long (the reason phrase pads it). */
-static void response_with_line(tb *b, size_t n)
+static void response_with_line(tu_buf *b, size_t n)
 {
-    tb_add(b, "SIP/2.0 200 ");
-    tb_fill(b, 'r', n - 12);
-    tb_add(b, "\r\n");
+    tu_buf_adds(b, "SIP/2.0 200 ");
+    tu_buf_fill(b, 'r', n - 12);
+    tu_buf_adds(b, "\r\n");
     core_headers(b);
     end_empty(b);
 }
@@ -448,25 +400,25 @@ static void response_with_line(tb *b, size_t n)
 static void check_line_len(const gosip_msg_limits *lim, size_t max)
 {
     for (int folded = 0; folded <= 1; folded++) {
-        tb b = {0};
+        tu_buf b = {0};
         msg_with_line(&b, max, folded);
         gosip_msg *m = parse_clean(&b, lim);
         assert_non_null(gosip_hdr_text(gosip_msg_hdr(m, GOSIP_HDR_SUBJECT)));
         gosip_msg_unref(m);
-        tb_free(&b);
+        tu_buf_free(&b);
         msg_with_line(&b, max + 1, folded);
         parse_fails(&b, lim, GOSIP_ERR_LIMIT);
-        tb_free(&b);
+        tu_buf_free(&b);
     }
-    tb b = {0};
+    tu_buf b = {0};
     response_with_line(&b, max);
     gosip_msg *m = parse_clean(&b, lim);
     assert_int_equal(gosip_msg_reason(m).n, max - 12);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
     response_with_line(&b, max + 1);
     parse_fails(&b, lim, GOSIP_ERR_LIMIT);
-    tb_free(&b);
+    tu_buf_free(&b);
 }
 
 static void test_max_line_len(void **state)
@@ -481,33 +433,33 @@ static void test_max_line_len(void **state)
 /* ---------------------------------------------------------------- max_params */
 
 /* n parameters ";p0=0;p1=1..." appended to b. */
-static void add_params(tb *b, unsigned n)
+static void add_params(tu_buf *b, unsigned n)
 {
     char prm[24];
     for (unsigned i = 0; i < n; i++) {
         snprintf(prm, sizeof prm, ";p%u=%u", i, i);
-        tb_add(b, prm);
+        tu_buf_adds(b, prm);
     }
 }
 
 /* One header carrying n parameters of its own (Via, From, Event) or in its URI (Contact). */
-static void msg_with_params(tb *b, gosip_hdr_kind kind, unsigned n)
+static void msg_with_params(tu_buf *b, gosip_hdr_kind kind, unsigned n)
 {
     start_request(b, NULL);
-    tb_add(b, "Via: SIP/2.0/UDP client.example.com");
+    tu_buf_adds(b, "Via: SIP/2.0/UDP client.example.com");
     if (kind == GOSIP_HDR_VIA)
         add_params(b, n - 1);
-    tb_add(b, ";branch=z9hG4bKp\r\nMax-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
-              "From: <sip:alice@example.com>");
+    tu_buf_adds(b, ";branch=z9hG4bKp\r\nMax-Forwards: 70\r\nTo: <sip:bob@example.com>\r\n"
+                   "From: <sip:alice@example.com>");
     if (kind == GOSIP_HDR_FROM)
         add_params(b, n - 1);
-    tb_add(b, ";tag=1\r\nCall-ID: p@example.com\r\nCSeq: 1 OPTIONS\r\nEvent: presence");
+    tu_buf_adds(b, ";tag=1\r\nCall-ID: p@example.com\r\nCSeq: 1 OPTIONS\r\nEvent: presence");
     if (kind == GOSIP_HDR_EVENT)
         add_params(b, n);
-    tb_add(b, "\r\nContact: <sip:alice@client.example.com");
+    tu_buf_adds(b, "\r\nContact: <sip:alice@client.example.com");
     if (kind == GOSIP_HDR_CONTACT)
         add_params(b, n);
-    tb_add(b, ">\r\n");
+    tu_buf_adds(b, ">\r\n");
     end_empty(b);
 }
 
@@ -516,11 +468,11 @@ static void check_params(const gosip_msg_limits *lim, unsigned max)
     static const gosip_hdr_kind kinds[] = {GOSIP_HDR_VIA, GOSIP_HDR_FROM, GOSIP_HDR_EVENT,
                                            GOSIP_HDR_CONTACT};
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
-        tb b = {0};
+        tu_buf b = {0};
         msg_with_params(&b, kinds[i], max);
         gosip_msg *m = parse_clean(&b, lim);
         gosip_msg_unref(m);
-        tb_free(&b);
+        tu_buf_free(&b);
         msg_with_params(&b, kinds[i], max + 1);
         int rc;
         gosip_parse_error err;
@@ -531,7 +483,7 @@ static void check_params(const gosip_msg_limits *lim, unsigned max)
         assert_int_equal(gosip_msg_defect(m, &err), GOSIP_ERR_LIMIT);
         assert_int_equal(err.kind, kinds[i]);
         gosip_msg_unref(m);
-        tb_free(&b);
+        tu_buf_free(&b);
     }
 }
 
@@ -553,7 +505,7 @@ static void test_add_at_header_limit(void **state)
     (void)state;
     gosip_msg_limits lim = defaults();
     lim.max_headers = 9;
-    tb b = {0};
+    tu_buf b = {0};
     msg_with_lines(&b, 9);
     gosip_msg *m = parse_clean(&b, &lim);
     const gosip_hdr *out = NULL;
@@ -572,7 +524,7 @@ static void test_add_at_header_limit(void **state)
         0);
     assert_int_equal(tu_hdr_total(m), 9);
     gosip_msg_unref(m);
-    tb_free(&b);
+    tu_buf_free(&b);
 }
 
 /* A message exactly at max_headers (9) and max_vias (1), with a Content-Type and a body. */
@@ -581,13 +533,13 @@ static gosip_msg *msg_at_limits(gosip_msg_limits *lim)
     *lim = defaults();
     lim->max_headers = 9;
     lim->max_vias = 1;
-    tb b = {0};
+    tu_buf b = {0};
     start_request(&b, NULL);
     core_headers(&b);
-    tb_add(&b, "Subject: s\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
+    tu_buf_adds(&b, "Subject: s\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nhi");
     gosip_msg *m = parse_clean(&b, lim);
     assert_int_equal(tu_hdr_total(m), 9);
-    tb_free(&b);
+    tu_buf_free(&b);
     return m;
 }
 

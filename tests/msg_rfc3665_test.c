@@ -116,50 +116,22 @@ static void check_defect(const gosip_msg *m, const erratum *er)
     assert_int_equal(e.status, 400);
 }
 
-/* On a stream the message frames by its Content-Length and reads the same. */
-static void check_stream(const gosip_msg *m, const char *data, size_t len)
-{
-    gosip_msg_limits lim;
-    gosip_msg_limits_default(&lim);
-    gosip_framer f;
-    memset(&f, 0, sizeof f);
-    size_t skip = 99, n = 0;
-    int rc = gosip_framer_next(&f, data, len, &lim, &skip, &n);
-    gosip_msg *s;
-    if (!gosip_msg_hdr(m, GOSIP_HDR_CONTENT_LENGTH)) {
-        assert_int_equal(rc, GOSIP_ERR_FRAMING); /* 3.8 F19 has none */
-        assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_STREAM, &s, NULL), GOSIP_ERR_FRAMING);
-        return;
-    }
-    assert_int_equal(rc, 1);
-    assert_int_equal(skip, 0);
-    assert_int_equal(n, len);
-    assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_STREAM, &s, NULL), 0);
-    tu_assert_msg_equal(m, s);
-    gosip_msg_unref(s);
-}
-
 static void test_flow(void **state)
 {
-    const tu_case *c = *state;
+    char *data;
+    size_t len;
+    const tu_case *c = tu_case_read(state, &data, &len);
     const erratum *er = find_erratum(c->name);
-    char *data = NULL;
-    size_t len = 0;
-    assert_int_equal(tu_read_data(c->dir, c->name, &data, &len), 0);
     gosip_msg *m;
     assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
     check_defect(m, er);
     check_start_line(m, c->name);
     check_core(m);
 
-    size_t plen;
-    char *text = tu_print(m, &plen);
-    assert_int_equal(plen, len);
-    assert_memory_equal(text, data, len);
-    tu_assert_reparse_equal(m, text, plen);
-    test_free(text);
+    tu_assert_prints_as(m, data, len);
+    tu_assert_reparse_equal(m, data, len);
 
-    check_stream(m, data, len);
+    tu_assert_framed(m, data, len, len); /* 3.8 F19 has no Content-Length */
     int defect = gosip_msg_defect(m, NULL);
     gosip_msg_unref(m);
     if (!defect)
@@ -169,21 +141,10 @@ static void test_flow(void **state)
 
 /* ---------------------------------------------------------------- the errata, in detail */
 
-static gosip_msg *load(const char *file)
-{
-    char *data = NULL;
-    size_t len = 0;
-    gosip_msg *m;
-    assert_int_equal(tu_read_data(DIR_3665, file, &data, &len), 0);
-    assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
-    free(data);
-    return m;
-}
-
 static void test_busy_here_double_space(void **state)
 {
     (void)state;
-    gosip_msg *m = load("3.9_F6_486_Busy_Here_Bob_Proxy_2.sip");
+    gosip_msg *m = tu_load(DIR_3665, "3.9_F6_486_Busy_Here_Bob_Proxy_2.sip");
     assert_int_equal(gosip_msg_defect(m, NULL), 0);
     assert_int_equal(gosip_msg_status(m), 486);
     tu_assert_str(gosip_msg_reason(m), "Busy Here");
@@ -196,7 +157,7 @@ static void test_authorization_missing_comma(void **state)
 {
     (void)state;
     static const char *const names[] = {"username", "realm", "nonce", "opaque", "uri", "response"};
-    gosip_msg *m = load("2.1_F3_REGISTER_Bob_SIP_Server.sip");
+    gosip_msg *m = tu_load(DIR_3665, "2.1_F3_REGISTER_Bob_SIP_Server.sip");
     const gosip_auth *a = gosip_hdr_auth(gosip_msg_hdr(m, GOSIP_HDR_AUTHORIZATION));
     assert_non_null(a);
     tu_assert_str(a->scheme, "Digest");
@@ -219,7 +180,7 @@ static void test_authorization_missing_comma(void **state)
 static void test_record_route_lost_indent(void **state)
 {
     (void)state;
-    gosip_msg *m = load("3.10_F4_INVITE_Proxy_2_Bob.sip");
+    gosip_msg *m = tu_load(DIR_3665, "3.10_F4_INVITE_Proxy_2_Bob.sip");
     assert_int_equal(gosip_msg_hdr_count(m, GOSIP_HDR_RECORD_ROUTE), 1);
     const gosip_hdr *rr = gosip_msg_hdr(m, GOSIP_HDR_RECORD_ROUTE);
     tu_assert_str(gosip_hdr_value(rr), "<sip:ss2.biloxi.example.com;lr>");
@@ -233,22 +194,6 @@ static void test_record_route_lost_indent(void **state)
 
 /* ---------------------------------------------------------------- a whole stream */
 
-typedef struct stream_buf {
-    char *p;
-    size_t n, cap;
-} stream_buf;
-
-static void sb_put(stream_buf *s, const char *p, size_t n)
-{
-    if (s->n + n > s->cap) {
-        s->cap = (s->n + n) * 2;
-        s->p = realloc(s->p, s->cap);
-        assert_non_null(s->p);
-    }
-    memcpy(s->p + s->n, p, n);
-    s->n += n;
-}
-
 /*
  * Every flow message with a Content-Length, back to back on one stream with CRLF
  * keep-alives between some (RFC 5626 4.4.1), framed by one framer fed in 61-octet steps.
@@ -258,7 +203,7 @@ static void test_one_stream(void **state)
     (void)state;
     tu_names files;
     assert_int_equal(tu_list_dir(DIR_3665, ".sip", &files), 0);
-    stream_buf s = {NULL, 0, 0};
+    tu_buf s = {NULL, 0, 0};
     size_t *lens = calloc(files.n, sizeof *lens), *skips = calloc(files.n, sizeof *skips), k = 0;
     assert_true(lens && skips);
     for (size_t i = 0; i < files.n; i++) {
@@ -268,8 +213,8 @@ static void test_one_stream(void **state)
         if (strstr(data, "\r\nContent-Length:")) {
             skips[k] = (i % 3 == 0) ? 2 * (i % 5) : 0;
             for (size_t j = 0; j < skips[k]; j += 2)
-                sb_put(&s, "\r\n", 2);
-            sb_put(&s, data, len);
+                tu_buf_add(&s, "\r\n", 2);
+            tu_buf_add(&s, data, len);
             lens[k++] = len;
         }
         free(data);
@@ -301,7 +246,7 @@ static void test_one_stream(void **state)
     assert_int_equal(at, s.n);
     free(lens);
     free(skips);
-    free(s.p);
+    tu_buf_free(&s);
     tu_names_free(&files);
 }
 
@@ -325,11 +270,7 @@ static void test_as_sipfrag(void **state)
         assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
         assert_false(gosip_msg_is_fragment(frag));
         tu_assert_msg_equal(m, frag);
-        size_t n;
-        char *text = tu_print(frag, &n);
-        assert_int_equal(n, len);
-        assert_memory_equal(text, data, len);
-        test_free(text);
+        tu_assert_prints_as(frag, data, len);
         gosip_msg_unref(m);
         gosip_msg_unref(frag);
         free(data);

@@ -31,14 +31,8 @@ static void assert_host(gosip_str host, gosip_host_type type, int port, const ch
 static void assert_ruri(const gosip_msg *m, const char *user, const char *host, int port)
 {
     const gosip_uri *u = gosip_msg_request_uri(m);
-    assert_non_null(u);
-    assert_int_equal(u->scheme, GOSIP_URI_SIP);
-    if (user)
-        tu_assert_str(u->user, user);
-    else
-        assert_null(u->user.p);
-    assert_host(u->host, u->host_type, u->port, host,
-                host[0] == '[' ? GOSIP_HOST_IPV6 : GOSIP_HOST_NAME, port);
+    tu_assert_sip_uri(u, user, host, port);
+    assert_int_equal(u->host_type, host[0] == '[' ? GOSIP_HOST_IPV6 : GOSIP_HOST_NAME);
 }
 
 static const gosip_via *via_at(const gosip_msg *m, size_t i)
@@ -60,6 +54,12 @@ static void assert_contact_host(const gosip_msg *m, const char *host)
     const gosip_nameaddr *c = gosip_msg_contact(m);
     assert_non_null(c);
     assert_host(c->uri->host, c->uri->host_type, c->uri->port, host, GOSIP_HOST_IPV6, -1);
+}
+
+static void assert_to_host(const gosip_msg *m, const char *host)
+{
+    const gosip_uri *to = gosip_msg_to(m)->uri;
+    assert_host(to->host, to->host_type, to->port, host, GOSIP_HOST_IPV6, -1);
 }
 
 /* Nonzero when the body holds the text (memmem is not C11). */
@@ -130,8 +130,7 @@ static void check_ipv6_in_sdp(const gosip_msg *m)
     assert_ruri(m, "user", "[2001:db8::10]", -1);
     assert_via(m, 0, "[2001:db8::20]", GOSIP_HOST_IPV6, -1);
     assert_contact_host(m, "[2001:db8::20]");
-    const gosip_uri *to = gosip_msg_to(m)->uri;
-    assert_host(to->host, to->host_type, to->port, "[2001:db8::10]", GOSIP_HOST_IPV6, -1);
+    assert_to_host(m, "[2001:db8::10]");
     assert_true(body_has(m, "c=IN IP6 2001:db8::20\r\n"));
 }
 
@@ -163,19 +162,22 @@ static void check_ipv4_mapped(const gosip_msg *m)
     tu_assert_str(gosip_msg_contact(m)->display, "\"T. desk phone\"");
 }
 
+/* RFC 5118 4.10: the Request-URI and To of the two ABNF messages hold the same host. */
+static void assert_abnf_hosts(const gosip_msg *m, const char *host)
+{
+    assert_ruri(m, "user", host, -1);
+    assert_to_host(m, host);
+}
+
 static void check_abnf_3_colons(const gosip_msg *m)
 {
     /* RFC 3261's IPv6reference grammar admits the third colon: tolerated */
-    assert_ruri(m, "user", "[2001:db8:::192.0.2.1]", -1);
-    const gosip_uri *to = gosip_msg_to(m)->uri;
-    assert_host(to->host, to->host_type, to->port, "[2001:db8:::192.0.2.1]", GOSIP_HOST_IPV6, -1);
+    assert_abnf_hosts(m, "[2001:db8:::192.0.2.1]");
 }
 
 static void check_abnf_2_colons(const gosip_msg *m)
 {
-    assert_ruri(m, "user", "[2001:db8::192.0.2.1]", -1);
-    const gosip_uri *to = gosip_msg_to(m)->uri;
-    assert_host(to->host, to->host_type, to->port, "[2001:db8::192.0.2.1]", GOSIP_HOST_IPV6, -1);
+    assert_abnf_hosts(m, "[2001:db8::192.0.2.1]");
 }
 
 static const expect expects[] = {
@@ -203,40 +205,22 @@ static const expect *find_expect(const char *file)
     return NULL;
 }
 
-static int uas_verdict(const gosip_msg *m)
-{
-    gosip_validate_opts o;
-    gosip_verdict v;
-    memset(&o, 0, sizeof o);
-    assert_int_equal(gosip_msg_validate(m, GOSIP_ROLE_UAS, &o, &v), 0);
-    return v.status;
-}
-
 static void test_wire(void **state)
 {
-    const tu_case *c = *state;
-    const expect *e = find_expect(c->name);
-    char *data = NULL;
-    size_t len = 0;
-    assert_int_equal(tu_read_data(c->dir, c->name, &data, &len), 0);
+    char *data;
+    size_t len;
+    const expect *e = find_expect(tu_case_read(state, &data, &len)->name);
     gosip_msg *m;
     assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
-    size_t plen;
-    char *text = tu_print(m, &plen);
-    if (e && e->valid) {
-        /* unmodified, it prints exactly as received */
-        assert_int_equal(plen, len);
-        assert_memory_equal(text, data, len);
-    } else {
-        assert_true(plen <= len);
-        assert_memory_equal(text, data, plen);
-    }
-    test_free(text);
+    if (e && e->valid)
+        tu_assert_prints_as(m, data, len); /* unmodified, it prints exactly as received */
+    else
+        tu_assert_prints_prefix(m, data, len);
     if (e) {
         assert_int_equal(gosip_msg_defect(m, NULL) == 0, e->valid);
         assert_int_equal(gosip_msg_body(m).n, e->body);
         e->check(m);
-        assert_int_equal(uas_verdict(m), e->status);
+        assert_int_equal(tu_verdict(m, GOSIP_ROLE_UAS, NULL, NULL), e->status);
     }
     gosip_msg_unref(m);
     if (e && e->valid)
@@ -249,26 +233,7 @@ static void test_wire(void **state)
 static void test_all_files_present(void **state)
 {
     (void)state;
-    tu_names files;
-    assert_int_equal(tu_list_dir(DIR_WIRE, ".sip", &files), 0);
-    for (size_t i = 0; i < N_EXPECTS; i++) {
-        if (!tu_names_has(&files, expects[i].file))
-            print_error("missing: %s\n", expects[i].file);
-        assert_true(tu_names_has(&files, expects[i].file));
-    }
-    assert_int_equal(files.n, 12);
-    tu_names_free(&files);
-}
-
-static gosip_msg *load(const char *dir, const char *file)
-{
-    char *data = NULL;
-    size_t len = 0;
-    gosip_msg *m;
-    assert_int_equal(tu_read_data(dir, file, &data, &len), 0);
-    assert_int_equal(tu_parse(data, len, GOSIP_FRAMING_DATAGRAM, &m, NULL), 0);
-    free(data);
-    return m;
+    TU_ASSERT_DIR_HOLDS(DIR_WIRE, ".sip", 12, expects, N_EXPECTS, file);
 }
 
 static gosip_uri *uri(const char *text)
@@ -282,8 +247,8 @@ static gosip_uri *uri(const char *text)
 static void test_uri_comparison(void **state)
 {
     (void)state;
-    gosip_msg *amb = load(DIR_WIRE, "port-ambiguous.sip");
-    gosip_msg *unamb = load(DIR_WIRE, "port-unambiguous.sip");
+    gosip_msg *amb = tu_load(DIR_WIRE, "port-ambiguous.sip");
+    gosip_msg *unamb = tu_load(DIR_WIRE, "port-unambiguous.sip");
     assert_false(gosip_uri_equal(gosip_msg_request_uri(amb), gosip_msg_request_uri(unamb)));
     gosip_uri *a = uri("sip:[2001:db8::10]:5070"), *b = uri("sip:[2001:DB8::10]:5070");
     gosip_uri *c = uri("sip:[2001:db8::10:5070]");
@@ -332,7 +297,7 @@ static void test_archive_lf(void **state)
         assert_true(n < sizeof name);
         memcpy(name, expects[i].file, n);
         name[n] = '\0';
-        gosip_msg *wire = load(DIR_WIRE, expects[i].file), *arch = load(DIR_ARCHIVE, name);
+        gosip_msg *wire = tu_load(DIR_WIRE, expects[i].file), *arch = tu_load(DIR_ARCHIVE, name);
         int cl_beyond = strcmp(name, "ipv6-in-sdp") == 0 || strcmp(name, "mult-ip-in-sdp") == 0;
         gosip_parse_error e;
         int d = gosip_msg_defect(arch, &e);

@@ -461,15 +461,7 @@ static void test_print(void **state)
 /* A sip URI of exactly n bytes: "sip:a@example.com;x=" padded with 'p'. */
 static char *uri_of_len(size_t n)
 {
-    const char *head = "sip:a@example.com;x=";
-    size_t h = strlen(head);
-    assert_true(n > h);
-    char *s = malloc(n + 1);
-    assert_non_null(s);
-    memcpy(s, head, h);
-    memset(s + h, 'p', n - h);
-    s[n] = '\0';
-    return s;
+    return tu_padded("sip:a@example.com;x=", 'p', n);
 }
 
 static void test_length_limit(void **state)

@@ -6,39 +6,6 @@
 
 /* ---------------------------------------------------------------- helpers */
 
-static size_t read_file(const char *name, char *buf, size_t cap)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/rfc4475/%s.dat", GOSIP_TESTDATA_DIR, name);
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        fail_msg("cannot open %s", path);
-    size_t n = fread(buf, 1, cap, f);
-    fclose(f);
-    return n;
-}
-
-static gosip_msg *parse_buf(const char *data, size_t n, gosip_parse_error *err)
-{
-    gosip_parse_opts po;
-    memset(&po, 0, sizeof po);
-    po.framing = GOSIP_FRAMING_DATAGRAM;
-    gosip_msg *m = NULL;
-    memset(err, 0, sizeof *err);
-    if (gosip_msg_parse(&m, data, n, &po, err) != 0)
-        return NULL;
-    return m;
-}
-
-static gosip_msg *parse_str(const char *s)
-{
-    gosip_parse_error err;
-    gosip_msg *m = parse_buf(s, strlen(s), &err);
-    if (!m)
-        fail_msg("test message did not parse (%s):\n%s", err.reason ? err.reason : "?", s);
-    return m;
-}
-
 /*
  * What the stack would do with these bytes: validate, or map the parse error. Returns the
  * message (unref it; NULL when it did not parse): the verdict's tags point into it.
@@ -47,9 +14,9 @@ static gosip_msg *file_verdict(const char *name, gosip_role role, const gosip_va
                                gosip_verdict *v)
 {
     static char buf[BUF_MAX];
-    size_t n = read_file(name, buf, sizeof buf);
+    size_t n = tu_read_torture(name, buf, sizeof buf);
     gosip_parse_error err;
-    gosip_msg *m = parse_buf(buf, n, &err);
+    gosip_msg *m = tu_parse_datagram(buf, n, &err);
     if (!m)
         assert_int_equal(gosip_parse_error_verdict(buf, n, &err, v), 0);
     else
@@ -95,7 +62,7 @@ static gosip_verdict check_str(const char *msg, gosip_role role, const gosip_val
                                int status, gosip_hdr_kind kind)
 {
     free_last_checked(NULL);
-    last_checked = parse_str(msg);
+    last_checked = tu_parse_text(msg);
     return check(last_checked, role, o, status, kind);
 }
 
@@ -303,31 +270,22 @@ static void test_rfc4475_zeromf(void **state)
 
 /* ---------------------------------------------------------------- hand-made boundaries */
 
-#define L_VIA "Via: SIP/2.0/UDP pc33.example.com;branch=z9hG4bK776asdhds\r\n"
-#define L_FROM "From: Alice <sip:alice@example.com>;tag=1928301774\r\n"
-#define L_TO "To: Bob <sip:bob@example.org>\r\n"
-#define L_CALLID "Call-ID: a84b4c76e66710@pc33.example.com\r\n"
-#define L_MF "Max-Forwards: 70\r\n"
-#define L_END "Content-Length: 0\r\n\r\n"
-#define REQ(method, extra)                                                                         \
-    method " sip:bob@example.org SIP/2.0\r\n" L_VIA L_MF L_TO L_FROM L_CALLID                      \
-           "CSeq: 314159 " method "\r\n" extra L_END
-
 static void test_version(void **state)
 {
     (void)state;
-    check_str(REQ("OPTIONS", ""), GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
-    check_str("OPTIONS sip:bob@example.org SIP/2.1\r\n" L_VIA L_TO L_FROM L_CALLID
-              "CSeq: 1 OPTIONS\r\n" L_END,
+    check_str(TU_REQ("OPTIONS", ""), GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
+    check_str("OPTIONS sip:bob@example.org SIP/2.1\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+              "CSeq: 1 OPTIONS\r\n" TU_L_END,
               GOSIP_ROLE_UAS, NULL, 505, GOSIP_HDR_OTHER);
-    check_str("OPTIONS sip:bob@example.org SIP/2.1\r\n" L_VIA L_TO L_FROM L_CALLID
-              "CSeq: 1 OPTIONS\r\n" L_END,
+    check_str("OPTIONS sip:bob@example.org SIP/2.1\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+              "CSeq: 1 OPTIONS\r\n" TU_L_END,
               GOSIP_ROLE_PROXY, NULL, 505, GOSIP_HDR_OTHER);
 }
 
 static void test_missing_headers(void **state)
 {
-    static const char *const lines[] = {L_VIA, L_FROM, L_TO, L_CALLID, "CSeq: 7 OPTIONS\r\n"};
+    static const char *const lines[] = {TU_L_VIA, TU_L_FROM, TU_L_TO, TU_L_CALLID,
+                                        "CSeq: 7 OPTIONS\r\n"};
     static const gosip_hdr_kind kinds[] = {GOSIP_HDR_VIA, GOSIP_HDR_FROM, GOSIP_HDR_TO,
                                            GOSIP_HDR_CALL_ID, GOSIP_HDR_CSEQ};
     static const char *const details[] = {"missing Via header", "missing From header",
@@ -344,8 +302,8 @@ static void test_missing_headers(void **state)
             a += (size_t)snprintf(req + a, sizeof req - a, "%s", lines[i]);
             b += (size_t)snprintf(resp + b, sizeof resp - b, "%s", lines[i]);
         }
-        snprintf(req + a, sizeof req - a, "%s", L_END);
-        snprintf(resp + b, sizeof resp - b, "%s", L_END);
+        snprintf(req + a, sizeof req - a, "%s", TU_L_END);
+        snprintf(resp + b, sizeof resp - b, "%s", TU_L_END);
         gosip_verdict v = check_str(req, GOSIP_ROLE_UAS, NULL, 400, kinds[skip]);
         assert_string_equal(v.detail, details[skip]);
         check_str(req, GOSIP_ROLE_PROXY, NULL, 400, kinds[skip]);
@@ -353,47 +311,48 @@ static void test_missing_headers(void **state)
         check_str(resp, GOSIP_ROLE_PROXY, NULL, -1, kinds[skip]);
     }
     /* Max-Forwards is optional for RFC 2543 peers (RFC 4475 inv2543). */
-    check_str("OPTIONS sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
-              "CSeq: 7 OPTIONS\r\n" L_END,
+    check_str("OPTIONS sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+              "CSeq: 7 OPTIONS\r\n" TU_L_END,
               GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
 }
 
 static void test_repeated_headers(void **state)
 {
     (void)state;
-    gosip_verdict v = check_str(REQ("OPTIONS", "Call-ID: second@example.com\r\n"), GOSIP_ROLE_UAS,
-                                NULL, 400, GOSIP_HDR_CALL_ID);
+    gosip_verdict v = check_str(TU_REQ("OPTIONS", "Call-ID: second@example.com\r\n"),
+                                GOSIP_ROLE_UAS, NULL, 400, GOSIP_HDR_CALL_ID);
     assert_string_equal(v.detail, "more than one Call-ID header");
-    check_str(REQ("OPTIONS", "To: <sip:carol@example.org>\r\n"), GOSIP_ROLE_PROXY, NULL, 400,
+    check_str(TU_REQ("OPTIONS", "To: <sip:carol@example.org>\r\n"), GOSIP_ROLE_PROXY, NULL, 400,
               GOSIP_HDR_TO);
     /* A UAS has no use for Max-Forwards; a proxy does (RFC 3261 8.2.2 and 16.3). */
-    check_str(REQ("OPTIONS", "Max-Forwards: 5\r\n"), GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
-    check_str(REQ("OPTIONS", "Max-Forwards: 5\r\n"), GOSIP_ROLE_PROXY, NULL, 400,
+    check_str(TU_REQ("OPTIONS", "Max-Forwards: 5\r\n"), GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("OPTIONS", "Max-Forwards: 5\r\n"), GOSIP_ROLE_PROXY, NULL, 400,
               GOSIP_HDR_MAX_FORWARDS);
     /* Several Vias and Routes are normal. */
-    check_str(REQ("OPTIONS",
-                  "Via: SIP/2.0/TCP p1.example.net;branch=z9hG4bKa1\r\n"
-                  "Route: <sip:p1.example.net;lr>\r\nRoute: <sip:p2.example.net;lr>\r\n"),
+    check_str(TU_REQ("OPTIONS",
+                     "Via: SIP/2.0/TCP p1.example.net;branch=z9hG4bKa1\r\n"
+                     "Route: <sip:p1.example.net;lr>\r\nRoute: <sip:p2.example.net;lr>\r\n"),
               GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
-    check_str("SIP/2.0 200 OK\r\n" L_VIA L_TO L_FROM L_CALLID "CSeq: 1 OPTIONS\r\n"
-              "CSeq: 2 OPTIONS\r\n" L_END,
+    check_str("SIP/2.0 200 OK\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID "CSeq: 1 OPTIONS\r\n"
+              "CSeq: 2 OPTIONS\r\n" TU_L_END,
               GOSIP_ROLE_UAS, NULL, -1, GOSIP_HDR_CSEQ);
 }
 
 static void test_cseq_method(void **state)
 {
     (void)state;
-    const char *mismatch = "OPTIONS sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
-                           "CSeq: 1 INVITE\r\n" L_END;
+    const char *mismatch =
+        "OPTIONS sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+        "CSeq: 1 INVITE\r\n" TU_L_END;
     check_str(mismatch, GOSIP_ROLE_UAS, NULL, 400, GOSIP_HDR_CSEQ);
     check_str(mismatch, GOSIP_ROLE_PROXY, NULL, 400, GOSIP_HDR_CSEQ);
     /* Methods are case-sensitive (RFC 3261 7.1). */
-    check_str("OPTIONS sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
-              "CSeq: 1 options\r\n" L_END,
+    check_str("OPTIONS sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+              "CSeq: 1 options\r\n" TU_L_END,
               GOSIP_ROLE_UAS, NULL, 400, GOSIP_HDR_CSEQ);
     /* An unknown method that matches its CSeq: 501 at a UAS, forwarded by a proxy. */
-    check_str(REQ("FOO", ""), GOSIP_ROLE_UAS, NULL, 501, GOSIP_HDR_OTHER);
-    check_str(REQ("FOO", ""), GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("FOO", ""), GOSIP_ROLE_UAS, NULL, 501, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("FOO", ""), GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
 }
 
 static void test_methods(void **state)
@@ -401,21 +360,21 @@ static void test_methods(void **state)
     (void)state;
     static const gosip_method some[] = {GOSIP_METHOD_INVITE, GOSIP_METHOD_OPTIONS};
     gosip_validate_opts o = {.methods = some, .n_methods = 2};
-    check_str(REQ("OPTIONS", ""), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
-    gosip_verdict v = check_str(REQ("BYE", ""), GOSIP_ROLE_UAS, &o, 405, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("OPTIONS", ""), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    gosip_verdict v = check_str(TU_REQ("BYE", ""), GOSIP_ROLE_UAS, &o, 405, GOSIP_HDR_OTHER);
     assert_string_equal(v.detail, "request method is not allowed by this UAS");
     /* Unknown methods get 501 even with a method list; ACK and CANCEL are always accepted. */
-    check_str(REQ("FOO", ""), GOSIP_ROLE_UAS, &o, 501, GOSIP_HDR_OTHER);
-    check_str(REQ("CANCEL", ""), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
-    check_str(REQ("ACK", ""), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("FOO", ""), GOSIP_ROLE_UAS, &o, 501, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("CANCEL", ""), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("ACK", ""), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
     /* A proxy does not filter methods. */
-    check_str(REQ("BYE", ""), GOSIP_ROLE_PROXY, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("BYE", ""), GOSIP_ROLE_PROXY, &o, 0, GOSIP_HDR_OTHER);
 }
 
 static void test_request_uri_scheme(void **state)
 {
     (void)state;
-    const char *tail = L_VIA L_TO L_FROM L_CALLID "CSeq: 1 OPTIONS\r\n" L_END;
+    const char *tail = TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID "CSeq: 1 OPTIONS\r\n" TU_L_END;
     char buf[1024];
     snprintf(buf, sizeof buf, "OPTIONS sips:bob@example.org SIP/2.0\r\n%s", tail);
     check_str(buf, GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
@@ -426,15 +385,16 @@ static void test_request_uri_scheme(void **state)
     check_str(buf, GOSIP_ROLE_PROXY, NULL, 416, GOSIP_HDR_OTHER);
     /* The To scheme does not matter to a UAS (RFC 3261 8.2.2.1) ... */
     snprintf(buf, sizeof buf,
-             "REGISTER sip:example.org SIP/2.0\r\n" L_VIA
-             "To: <tel:+15551234567>\r\n" L_FROM L_CALLID "CSeq: 1 REGISTER\r\n" L_END);
+             "REGISTER sip:example.org SIP/2.0\r\n" TU_L_VIA
+             "To: <tel:+15551234567>\r\n" TU_L_FROM TU_L_CALLID "CSeq: 1 REGISTER\r\n" TU_L_END);
     check_str(buf, GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
     /* ... but a registrar needs an address-of-record it can bind. */
     gosip_validate_opts reg = {.registrar = 1};
     check_str(buf, GOSIP_ROLE_UAS, &reg, 400, GOSIP_HDR_TO);
     snprintf(buf, sizeof buf,
-             "REGISTER sip:example.org SIP/2.0\r\n" L_VIA
-             "To: <sips:bob@example.org>\r\n" L_FROM L_CALLID "CSeq: 1 REGISTER\r\n" L_END);
+             "REGISTER sip:example.org SIP/2.0\r\n" TU_L_VIA
+             "To: <sips:bob@example.org>\r\n" TU_L_FROM TU_L_CALLID
+             "CSeq: 1 REGISTER\r\n" TU_L_END);
     check_str(buf, GOSIP_ROLE_UAS, &reg, 0, GOSIP_HDR_OTHER);
 }
 
@@ -445,7 +405,7 @@ static void test_max_forwards(void **state)
     char buf[1024];
     for (int mf = 0; mf <= 2; mf++) {
         snprintf(buf, sizeof buf,
-                 "INVITE sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
+                 "INVITE sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
                  "CSeq: 1 INVITE\r\nMax-Forwards: %d\r\n%s",
                  mf, tail);
         gosip_verdict v = check_str(buf, GOSIP_ROLE_PROXY, NULL, mf == 0 ? 483 : 0,
@@ -455,7 +415,7 @@ static void test_max_forwards(void **state)
     }
     /* An ACK is never answered, not even with 483. */
     snprintf(buf, sizeof buf,
-             "ACK sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
+             "ACK sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
              "CSeq: 1 ACK\r\nMax-Forwards: 0\r\n%s",
              tail);
     gosip_verdict v = check_str(buf, GOSIP_ROLE_PROXY, NULL, -1, GOSIP_HDR_MAX_FORWARDS);
@@ -467,26 +427,27 @@ static void test_require(void **state)
     (void)state;
     static const char *const ext[] = {"100rel", "timer"};
     gosip_validate_opts o = {.extensions = ext, .n_extensions = 2};
-    check_str(REQ("INVITE", "Require: 100rel, timer\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
-    gosip_verdict v = check_str(REQ("INVITE", "Require: 100rel, foo\r\nRequire: bar, foo\r\n"),
+    check_str(TU_REQ("INVITE", "Require: 100rel, timer\r\n"), GOSIP_ROLE_UAS, &o, 0,
+              GOSIP_HDR_OTHER);
+    gosip_verdict v = check_str(TU_REQ("INVITE", "Require: 100rel, foo\r\nRequire: bar, foo\r\n"),
                                 GOSIP_ROLE_UAS, &o, 420, GOSIP_HDR_REQUIRE);
     assert_int_equal(v.n_unsupported, 2); /* foo once, in message order, then bar */
     assert_true(gosip_str_eq(v.unsupported[0], GOSIP_STR("foo")));
     assert_true(gosip_str_eq(v.unsupported[1], GOSIP_STR("bar")));
     assert_string_equal(v.detail, "Require lists option tags this UAS does not support");
     /* Require means nothing to a proxy, Proxy-Require nothing to a UAS. */
-    check_str(REQ("INVITE", "Require: foo\r\n"), GOSIP_ROLE_PROXY, &o, 0, GOSIP_HDR_OTHER);
-    check_str(REQ("INVITE", "Proxy-Require: foo\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
-    v = check_str(REQ("INVITE", "Proxy-Require: foo, timer\r\n"), GOSIP_ROLE_PROXY, &o, 420,
+    check_str(TU_REQ("INVITE", "Require: foo\r\n"), GOSIP_ROLE_PROXY, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("INVITE", "Proxy-Require: foo\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    v = check_str(TU_REQ("INVITE", "Proxy-Require: foo, timer\r\n"), GOSIP_ROLE_PROXY, &o, 420,
                   GOSIP_HDR_PROXY_REQUIRE);
     assert_int_equal(v.n_unsupported, 1);
     assert_true(tag_listed(&v, "foo"));
     /* Ignored in CANCEL and ACK (RFC 3261 8.2.2.3). */
-    check_str(REQ("CANCEL", "Require: foo\r\nProxy-Require: foo\r\n"), GOSIP_ROLE_UAS, &o, 0,
+    check_str(TU_REQ("CANCEL", "Require: foo\r\nProxy-Require: foo\r\n"), GOSIP_ROLE_UAS, &o, 0,
               GOSIP_HDR_OTHER);
-    check_str(REQ("CANCEL", "Require: foo\r\nProxy-Require: foo\r\n"), GOSIP_ROLE_PROXY, &o, 0,
+    check_str(TU_REQ("CANCEL", "Require: foo\r\nProxy-Require: foo\r\n"), GOSIP_ROLE_PROXY, &o, 0,
               GOSIP_HDR_OTHER);
-    check_str(REQ("ACK", "Require: foo\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("ACK", "Require: foo\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
 }
 
 static void test_require_truncated(void **state)
@@ -499,8 +460,8 @@ static void test_require_truncated(void **state)
     snprintf(extra + at, sizeof extra - at, "\r\n");
     char buf[2048];
     snprintf(buf, sizeof buf,
-             "OPTIONS sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
-             "CSeq: 1 OPTIONS\r\n%s" L_END,
+             "OPTIONS sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+             "CSeq: 1 OPTIONS\r\n%s" TU_L_END,
              extra);
     gosip_verdict v = check_str(buf, GOSIP_ROLE_UAS, NULL, 420, GOSIP_HDR_REQUIRE);
     assert_int_equal(v.n_unsupported, GOSIP_VERDICT_MAX_TAGS);
@@ -508,14 +469,14 @@ static void test_require_truncated(void **state)
     assert_true(tag_listed(&v, "t0"));
     assert_false(tag_listed(&v, "t17"));
 
-    v = check_str(REQ("OPTIONS", "Require: a, b\r\n"), GOSIP_ROLE_UAS, NULL, 420,
+    v = check_str(TU_REQ("OPTIONS", "Require: a, b\r\n"), GOSIP_ROLE_UAS, NULL, 420,
                   GOSIP_HDR_REQUIRE);
     assert_int_equal(v.flags & GOSIP_VERDICT_TAGS_TRUNCATED, 0);
 }
 
 #define BODY "v=0\r\n"
 #define WITH_BODY(ctype_lines)                                                                     \
-    "INVITE sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID                            \
+    "INVITE sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID                \
     "CSeq: 1 INVITE\r\n" ctype_lines "Content-Length: 5\r\n\r\n" BODY
 
 static void test_content(void **state)
@@ -541,7 +502,7 @@ static void test_content(void **state)
                         "Content-Disposition: render;handling=required\r\n"),
               GOSIP_ROLE_UAS, &o, 415, GOSIP_HDR_CONTENT_TYPE);
     /* No body: nothing to understand. */
-    check_str(REQ("INVITE", "Content-Type: text/plain\r\n"), GOSIP_ROLE_UAS, &o, 0,
+    check_str(TU_REQ("INVITE", "Content-Type: text/plain\r\n"), GOSIP_ROLE_UAS, &o, 0,
               GOSIP_HDR_OTHER);
     /* A body needs a type (RFC 3261 20.15). */
     check_str(WITH_BODY(""), GOSIP_ROLE_UAS, NULL, 400, GOSIP_HDR_CONTENT_TYPE);
@@ -572,20 +533,21 @@ static void test_accept(void **state)
     (void)state;
     static const char *const sdp[] = {"application/sdp"};
     gosip_validate_opts o = {.content_types = sdp, .n_content_types = 1};
-    check_str(REQ("INVITE", "Accept: application/sdp\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
-    check_str(REQ("INVITE", "Accept: text/html, application/*\r\n"), GOSIP_ROLE_UAS, &o, 0,
+    check_str(TU_REQ("INVITE", "Accept: application/sdp\r\n"), GOSIP_ROLE_UAS, &o, 0,
               GOSIP_HDR_OTHER);
-    check_str(REQ("INVITE", "Accept: */*\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
-    check_str(REQ("INVITE", "Accept: text/html\r\n"), GOSIP_ROLE_UAS, &o, 406, GOSIP_HDR_ACCEPT);
-    check_str(REQ("INVITE", "Accept: text/html\r\n"), GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("INVITE", "Accept: text/html, application/*\r\n"), GOSIP_ROLE_UAS, &o, 0,
+              GOSIP_HDR_OTHER);
+    check_str(TU_REQ("INVITE", "Accept: */*\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("INVITE", "Accept: text/html\r\n"), GOSIP_ROLE_UAS, &o, 406, GOSIP_HDR_ACCEPT);
+    check_str(TU_REQ("INVITE", "Accept: text/html\r\n"), GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
     /* Only an INVITE's answer is bound to a body type here. */
-    check_str(REQ("OPTIONS", "Accept: text/html\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
+    check_str(TU_REQ("OPTIONS", "Accept: text/html\r\n"), GOSIP_ROLE_UAS, &o, 0, GOSIP_HDR_OTHER);
 }
 
 static void test_branch_and_length(void **state)
 {
     (void)state;
-    const char *tail = L_TO L_FROM L_CALLID "CSeq: 1 OPTIONS\r\n" L_END;
+    const char *tail = TU_L_TO TU_L_FROM TU_L_CALLID "CSeq: 1 OPTIONS\r\n" TU_L_END;
     char buf[1024];
     snprintf(buf, sizeof buf,
              "OPTIONS sip:bob@example.org SIP/2.0\r\n"
@@ -606,7 +568,7 @@ static void test_branch_and_length(void **state)
     /* Content-Length equal to the body is fine; larger is a 400 for a datagram. */
     check_str(WITH_BODY("Content-Type: application/sdp\r\n"), GOSIP_ROLE_PROXY, NULL, 0,
               GOSIP_HDR_OTHER);
-    check_str("OPTIONS sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
+    check_str("OPTIONS sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
               "CSeq: 1 OPTIONS\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello",
               GOSIP_ROLE_UAS, NULL, 400, GOSIP_HDR_CONTENT_LENGTH);
 }
@@ -615,32 +577,32 @@ static void test_malformed_ignorable(void **state)
 {
     (void)state;
     /* A malformed header nobody needs is ignored (RFC 3261 8.2.2, 16.3 step 1). */
-    const char *bad_date = REQ("OPTIONS", "Date: Fri, 01 Jan 2010 16:00:00 EST\r\n");
+    const char *bad_date = TU_REQ("OPTIONS", "Date: Fri, 01 Jan 2010 16:00:00 EST\r\n");
     check_str(bad_date, GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
     check_str(bad_date, GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
     /* A malformed header the receiver needs is not. */
-    gosip_verdict v = check_str(REQ("OPTIONS", "Contact: <sip:a@b.example.com\r\n"), GOSIP_ROLE_UAS,
-                                NULL, 400, GOSIP_HDR_CONTACT);
+    gosip_verdict v = check_str(TU_REQ("OPTIONS", "Contact: <sip:a@b.example.com\r\n"),
+                                GOSIP_ROLE_UAS, NULL, 400, GOSIP_HDR_CONTACT);
     assert_string_equal(v.detail, "malformed Contact header");
-    check_str(REQ("OPTIONS", "Contact: <sip:a@b.example.com\r\n"), GOSIP_ROLE_PROXY, NULL, 0,
+    check_str(TU_REQ("OPTIONS", "Contact: <sip:a@b.example.com\r\n"), GOSIP_ROLE_PROXY, NULL, 0,
               GOSIP_HDR_OTHER);
-    check_str(REQ("OPTIONS", "Route: <sip:a@b.example.com\r\n"), GOSIP_ROLE_PROXY, NULL, 400,
+    check_str(TU_REQ("OPTIONS", "Route: <sip:a@b.example.com\r\n"), GOSIP_ROLE_PROXY, NULL, 400,
               GOSIP_HDR_ROUTE);
     /* A URI with headers must be in <> (RFC 3261 20.10, RFC 4475 regbadct). */
-    check_str(REQ("REGISTER", "Contact: <sip:u@example.com?Route=%3Csip:p.example.com%3E>\r\n"),
+    check_str(TU_REQ("REGISTER", "Contact: <sip:u@example.com?Route=%3Csip:p.example.com%3E>\r\n"),
               GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
 }
 
 static void test_responses(void **state)
 {
     (void)state;
-    const char *one =
-        "SIP/2.0 180 Ringing\r\n" L_VIA L_TO L_FROM L_CALLID "CSeq: 1 INVITE\r\n" L_END;
+    const char *one = "SIP/2.0 180 Ringing\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+                      "CSeq: 1 INVITE\r\n" TU_L_END;
     check_str(one, GOSIP_ROLE_UAS, NULL, 0, GOSIP_HDR_OTHER);
     check_str(one, GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
     const char *two =
-        "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP p.example.net;branch=z9hG4bKp\r\n" L_VIA L_TO
-            L_FROM L_CALLID "CSeq: 1 INVITE\r\n" L_END;
+        "SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP p.example.net;branch=z9hG4bKp\r\n" TU_L_VIA TU_L_TO
+            TU_L_FROM TU_L_CALLID "CSeq: 1 INVITE\r\n" TU_L_END;
     gosip_verdict v = check_str(two, GOSIP_ROLE_UAS, NULL, -1, GOSIP_HDR_VIA);
     assert_string_equal(v.detail, "response to a UAC carries more than one Via");
     check_str(two, GOSIP_ROLE_PROXY, NULL, 0, GOSIP_HDR_OTHER);
@@ -653,11 +615,11 @@ static void test_responses(void **state)
     for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
         char buf[1024];
         int n = snprintf(buf, sizeof buf,
-                         "SIP/2.0 %s Whatever\r\n" L_VIA L_TO L_FROM L_CALLID
-                         "CSeq: 1 INVITE\r\n" L_END,
+                         "SIP/2.0 %s Whatever\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+                         "CSeq: 1 INVITE\r\n" TU_L_END,
                          codes[i].code);
         gosip_parse_error err;
-        gosip_msg *m = parse_buf(buf, (size_t)n, &err);
+        gosip_msg *m = tu_parse_datagram(buf, (size_t)n, &err);
         if (m) {
             assert_int_equal(gosip_msg_validate(m, GOSIP_ROLE_UAS, NULL, &v), 0);
             gosip_msg_unref(m);
@@ -667,7 +629,8 @@ static void test_responses(void **state)
         if (v.status != codes[i].verdict)
             fail_msg("status %s: verdict %d (%s)", codes[i].code, v.status, v.detail);
     }
-    check_str("SIP/3.0 200 OK\r\n" L_VIA L_TO L_FROM L_CALLID "CSeq: 1 INVITE\r\n" L_END,
+    check_str("SIP/3.0 200 OK\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+              "CSeq: 1 INVITE\r\n" TU_L_END,
               GOSIP_ROLE_UAS, NULL, -1, GOSIP_HDR_OTHER);
 }
 
@@ -675,12 +638,12 @@ static void test_ack_never_answered(void **state)
 {
     (void)state;
     /* ACK without Call-ID: a 400 for any other method, silence for an ACK. */
-    gosip_verdict v =
-        check_str("ACK sip:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM "CSeq: 1 ACK\r\n" L_END,
-                  GOSIP_ROLE_UAS, NULL, -1, GOSIP_HDR_CALL_ID);
+    gosip_verdict v = check_str("ACK sip:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM
+                                "CSeq: 1 ACK\r\n" TU_L_END,
+                                GOSIP_ROLE_UAS, NULL, -1, GOSIP_HDR_CALL_ID);
     assert_string_equal(v.detail, "missing Call-ID header");
-    check_str("ACK mailto:bob@example.org SIP/2.0\r\n" L_VIA L_TO L_FROM L_CALLID
-              "CSeq: 1 ACK\r\n" L_END,
+    check_str("ACK mailto:bob@example.org SIP/2.0\r\n" TU_L_VIA TU_L_TO TU_L_FROM TU_L_CALLID
+              "CSeq: 1 ACK\r\n" TU_L_END,
               GOSIP_ROLE_PROXY, NULL, -1, GOSIP_HDR_OTHER);
 }
 
@@ -690,7 +653,7 @@ static void test_bad_arguments(void **state)
     gosip_verdict v;
     assert_int_equal(gosip_msg_validate(NULL, GOSIP_ROLE_UAS, NULL, &v), GOSIP_ERR_INVALID_ARG);
     assert_int_equal(v.status, -1);
-    gosip_msg *m = parse_str(REQ("OPTIONS", ""));
+    gosip_msg *m = tu_parse_text(TU_REQ("OPTIONS", ""));
     assert_int_equal(gosip_msg_validate(m, GOSIP_ROLE_UAS, NULL, NULL), GOSIP_ERR_INVALID_ARG);
     assert_int_equal(gosip_msg_validate(m, (gosip_role)7, NULL, &v), GOSIP_ERR_INVALID_ARG);
     assert_int_equal(v.status, -1);

@@ -219,12 +219,13 @@ static void write_params(lint_json *j, const char *key, const gosip_param *p)
     lint_json_end_array(j);
 }
 
-static void write_port(lint_json *j, int port)
+/* An optional number: negative means absent (port, rport, ttl). */
+static void write_opt_int(lint_json *j, const char *key, int v)
 {
-    if (port < 0)
-        lint_json_null(j, "port");
+    if (v < 0)
+        lint_json_null(j, key);
     else
-        lint_json_int(j, "port", port);
+        lint_json_int(j, key, v);
 }
 
 static void write_uri(lint_json *j, const char *key, const gosip_uri *u)
@@ -240,7 +241,7 @@ static void write_uri(lint_json *j, const char *key, const gosip_uri *u)
     lint_json_str(j, "password", u->password);
     lint_json_str(j, "host", u->host);
     lint_json_cstr(j, "host_type", NAME_OF(host_type_names, u->host_type));
-    write_port(j, u->port);
+    write_opt_int(j, "port", u->port);
     write_params(j, "params", u->params);
     lint_json_str(j, "headers", u->headers);
     lint_json_str(j, "opaque", u->opaque);
@@ -268,18 +269,12 @@ static void write_via(lint_json *j, const gosip_via *v)
     lint_json_str(j, "transport", v->transport);
     lint_json_str(j, "host", v->host);
     lint_json_cstr(j, "host_type", NAME_OF(host_type_names, v->host_type));
-    write_port(j, v->port);
+    write_opt_int(j, "port", v->port);
     lint_json_str(j, "branch", v->branch);
     lint_json_str(j, "received", v->received);
     lint_json_str(j, "maddr", v->maddr);
-    if (v->rport < 0)
-        lint_json_null(j, "rport");
-    else
-        lint_json_int(j, "rport", v->rport);
-    if (v->ttl < 0)
-        lint_json_null(j, "ttl");
-    else
-        lint_json_int(j, "ttl", v->ttl);
+    write_opt_int(j, "rport", v->rport);
+    write_opt_int(j, "ttl", v->ttl);
     write_params(j, "params", v->params);
     lint_json_end_object(j);
 }

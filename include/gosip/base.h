@@ -30,6 +30,17 @@ typedef struct gosip_str {
     size_t n;
 } gosip_str;
 
+/**
+ * Time in nanoseconds on a monotonic origin of the application's choice (uv_hrtime() in
+ * the libuv runtime). Nothing below the runtime reads a clock: every entry point that
+ * can start or fire a timer takes `now`.
+ */
+typedef uint64_t gosip_tstamp;
+/** "No time": no deadline pending. Never a valid input. */
+#define GOSIP_TSTAMP_NONE UINT64_MAX
+#define GOSIP_MS(x) ((gosip_tstamp)(x) * 1000000u)
+#define GOSIP_SEC(x) ((gosip_tstamp)(x) * 1000000000u)
+
 /** Builds a gosip_str from a string literal. */
 #define GOSIP_STR(lit) ((gosip_str){(lit), sizeof(lit) - 1})
 /** The absent string. */
@@ -54,6 +65,11 @@ typedef struct gosip_str {
     X(DESTROYED, -512, "object destroyed before completion")                                      \
     X(RECURSIVE, -513, "call not allowed from inside a callback")                                 \
     X(STATE, -514, "operation not allowed in the current state")                                  \
+    X(TIMEOUT, -515, "the operation timed out")                                                   \
+    X(CLOSED, -516, "the connection is closed")                                                   \
+    X(REFUSED, -517, "refused by a limit or by the peer")                                         \
+    X(RESOLVE, -518, "name resolution failed")                                                    \
+    X(TLS, -519, "TLS handshake or certificate verification failed")                              \
     X(NOMEM, -590, "out of memory")                                                               \
     X(INTERNAL, -591, "internal invariant broken")
 

@@ -4,6 +4,7 @@
 
 #include <gosip/base.h>
 #include <stdalign.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct gosip__chunk gosip__chunk;
@@ -60,10 +61,31 @@ static inline void *gosip__arena_zalloc(gosip_arena *a, size_t n)
 /* Copies n bytes (unaligned placement); NULL when out of memory. */
 char *gosip__arena_strdup(gosip_arena *a, const char *s, size_t n);
 
-/* Allocator helpers honouring a gosip_mem (NULL selects libc). */
-void *gosip__mem_malloc(const gosip_mem *m, size_t n);
-void *gosip__mem_calloc(const gosip_mem *m, size_t nmemb, size_t n);
-void *gosip__mem_realloc(const gosip_mem *m, void *p, size_t n);
-void gosip__mem_free(const gosip_mem *m, void *p);
+/* Allocator helpers honouring a gosip_mem (NULL selects libc). Inline, so that the
+ * runtime library can use them without internal symbols of libgosip. */
+static inline void *gosip__mem_malloc(const gosip_mem *m, size_t n)
+{
+    return m ? m->malloc(n, m->user_data) : malloc(n);
+}
+
+static inline void *gosip__mem_calloc(const gosip_mem *m, size_t nmemb, size_t n)
+{
+    return m ? m->calloc(nmemb, n, m->user_data) : calloc(nmemb, n);
+}
+
+static inline void *gosip__mem_realloc(const gosip_mem *m, void *p, size_t n)
+{
+    return m ? m->realloc(p, n, m->user_data) : realloc(p, n);
+}
+
+static inline void gosip__mem_free(const gosip_mem *m, void *p)
+{
+    if (!p)
+        return;
+    if (m)
+        m->free(p, m->user_data);
+    else
+        free(p);
+}
 
 #endif

@@ -32,28 +32,3 @@ const gosip_mem *gosip_mem_default(void)
 {
     return &libc_mem;
 }
-
-void *gosip__mem_malloc(const gosip_mem *m, size_t n)
-{
-    return m ? m->malloc(n, m->user_data) : malloc(n);
-}
-
-void *gosip__mem_calloc(const gosip_mem *m, size_t nmemb, size_t n)
-{
-    return m ? m->calloc(nmemb, n, m->user_data) : calloc(nmemb, n);
-}
-
-void *gosip__mem_realloc(const gosip_mem *m, void *p, size_t n)
-{
-    return m ? m->realloc(p, n, m->user_data) : realloc(p, n);
-}
-
-void gosip__mem_free(const gosip_mem *m, void *p)
-{
-    if (!p)
-        return;
-    if (m)
-        m->free(p, m->user_data);
-    else
-        free(p);
-}

@@ -96,21 +96,17 @@ static int is_token68(const char *p, const char *end)
 
 int gosip__parse_auth(const gosip__pctx *c, const char *p, size_t n, void **out)
 {
-    if (n == 0)
-        return GOSIP_ERR_PARSE;
-    const char *end = p + n;
-    const char *q = gosip__skip_token(p, end);
-    if (q == p)
-        return GOSIP_ERR_PARSE;
-    gosip_auth *a = gosip__arena_zalloc(c->arena, sizeof *a);
+    const char *end = p + n, *q;
+    int rc;
+    gosip_auth *a = gosip__alloc_after_token(c, p, end, sizeof *a, &q, &rc);
     if (!a)
-        return GOSIP_ERR_NOMEM;
+        return rc;
     a->scheme = gosip__mkstr(p, q);
     const char *rest = gosip__skip_ws(q, end);
     if (rest == q && rest != end)
         return GOSIP_ERR_PARSE; /* the scheme must end with LWS */
     if (rest < end) {
-        int rc = parse_auth_params(c, rest, end, &a->params);
+        rc = parse_auth_params(c, rest, end, &a->params);
         /* Digest is defined with auth-params only (RFC 7616): no token68 reading. */
         if (rc == GOSIP_ERR_PARSE && !GOSIP__IEQ(a->scheme, "digest") && is_token68(rest, end)) {
             unsigned count = 0;
@@ -125,19 +121,16 @@ int gosip__parse_auth(const gosip__pctx *c, const char *p, size_t n, void **out)
     return 0;
 }
 
+static int fill_auth_info(const gosip__pctx *c, const char *p, const char *end, void *v)
+{
+    gosip_auth *a = v;
+    a->scheme = GOSIP_STR_NULL;
+    return parse_auth_params(c, p, end, &a->params);
+}
+
 int gosip__parse_auth_info(const gosip__pctx *c, const char *p, size_t n, void **out)
 {
-    if (n == 0)
-        return GOSIP_ERR_PARSE;
-    gosip_auth *a = gosip__arena_zalloc(c->arena, sizeof *a);
-    if (!a)
-        return GOSIP_ERR_NOMEM;
-    a->scheme = GOSIP_STR_NULL;
-    int rc = parse_auth_params(c, p, p + n, &a->params);
-    if (rc)
-        return rc;
-    *out = a;
-    return 0;
+    return gosip__parse_filled(c, p, n, sizeof(gosip_auth), fill_auth_info, out);
 }
 
 void gosip__print_auth(gosip_sbuf *sb, const void *v)

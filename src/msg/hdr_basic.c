@@ -3,6 +3,44 @@
 
 #define ALLOC(c, type) ((type *)gosip__arena_zalloc((c)->arena, sizeof(type)))
 
+int gosip__parse_filled(const gosip__pctx *c, const char *p, size_t n, size_t size,
+                        gosip__fill_fn fill, void **out)
+{
+    if (n == 0)
+        return GOSIP_ERR_PARSE;
+    void *v = gosip__arena_zalloc(c->arena, size);
+    if (!v)
+        return GOSIP_ERR_NOMEM;
+    int rc = fill(c, p, p + n, v);
+    if (rc)
+        return rc;
+    *out = v;
+    return 0;
+}
+
+void *gosip__alloc_after_token(const gosip__pctx *c, const char *p, const char *end, size_t size,
+                               const char **q, int *rc)
+{
+    *q = gosip__skip_token(p, end);
+    *rc = *q == p ? GOSIP_ERR_PARSE : GOSIP_ERR_NOMEM;
+    return *q == p ? NULL : gosip__arena_zalloc(c->arena, size);
+}
+
+/* The end of a value at q: the ;params (params NULL: none may follow), then nothing. */
+static int finish(const gosip__pctx *c, const char *q, const char *end, gosip_param **params,
+                  void *v, void **out)
+{
+    if (params) {
+        int rc = gosip__parse_params(c, q, end, params, &q);
+        if (rc)
+            return rc;
+    }
+    if (q != end)
+        return GOSIP_ERR_PARSE;
+    *out = v;
+    return 0;
+}
+
 int gosip__parse_cseq(const gosip__pctx *c, const char *p, size_t n, void **out)
 {
     const char *end = p + n;
@@ -40,15 +78,7 @@ static int parse_number(const gosip__pctx *c, const char *p, size_t n, uint32_t 
     const char *q = gosip__parse_u32(p, end, max, &v->value);
     if (!q)
         return GOSIP_ERR_PARSE;
-    if (with_params) {
-        int rc = gosip__parse_params(c, q, end, &v->params, &q);
-        if (rc)
-            return rc;
-    }
-    if (q != end)
-        return GOSIP_ERR_PARSE;
-    *out = v;
-    return 0;
+    return finish(c, q, end, with_params ? &v->params : NULL, v, out);
 }
 
 int gosip__parse_uint_hdr(const gosip__pctx *c, const char *p, size_t n, void **out)
@@ -84,13 +114,7 @@ int gosip__parse_retry_after(const gosip__pctx *c, const char *p, size_t n, void
         v->comment = gosip__mkstr(r + 1, cend - 1);
         q = cend;
     }
-    int rc = gosip__parse_params(c, q, end, &v->params, &q);
-    if (rc)
-        return rc;
-    if (q != end)
-        return GOSIP_ERR_PARSE;
-    *out = v;
-    return 0;
+    return finish(c, q, end, &v->params, v, out);
 }
 
 void gosip__print_uint(gosip_sbuf *sb, const void *vp)
@@ -127,8 +151,7 @@ static const char *skip_callid(const char *p, const char *end)
     return q;
 }
 
-static int parse_token_like(const gosip__pctx *c, const char *p, size_t n, int callid,
-                            void **out)
+static int parse_token_like(const gosip__pctx *c, const char *p, size_t n, int callid, void **out)
 {
     const char *end = p + n;
     gosip_token *v = ALLOC(c, gosip_token);
@@ -138,13 +161,7 @@ static int parse_token_like(const gosip__pctx *c, const char *p, size_t n, int c
     if (!q || q == p)
         return GOSIP_ERR_PARSE;
     v->token = gosip__mkstr(p, q);
-    int rc = gosip__parse_params(c, q, end, &v->params, &q);
-    if (rc)
-        return rc;
-    if (q != end)
-        return GOSIP_ERR_PARSE;
-    *out = v;
-    return 0;
+    return finish(c, q, end, &v->params, v, out);
 }
 
 int gosip__parse_token_hdr(const gosip__pctx *c, const char *p, size_t n, void **out)

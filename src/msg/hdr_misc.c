@@ -28,14 +28,10 @@ static const char *skip_digits(const char *p, const char *end)
 /* ---------------------------------------------------------------- RAck */
 
 /* response-num LWS CSeq-num LWS Method; both numbers 1*DIGIT up to 2^32-1. */
-int gosip__parse_rack(const gosip__pctx *c, const char *p, size_t n, void **out)
+static int fill_rack(const gosip__pctx *c, const char *p, const char *end, void *v)
 {
-    if (n == 0)
-        return GOSIP_ERR_PARSE;
-    const char *end = p + n;
-    gosip_rack *r = gosip__arena_zalloc(c->arena, sizeof *r);
-    if (!r)
-        return GOSIP_ERR_NOMEM;
+    (void)c;
+    gosip_rack *r = v;
     const char *q = gosip__parse_u32(p, end, UINT32_MAX, &r->rseq);
     if (!q || !(q = need_ws(q, end)))
         return GOSIP_ERR_PARSE;
@@ -47,8 +43,12 @@ int gosip__parse_rack(const gosip__pctx *c, const char *p, size_t n, void **out)
         return GOSIP_ERR_PARSE;
     r->method_name = gosip__mkstr(q, m_end);
     r->method = gosip_method_from_str(r->method_name);
-    *out = r;
     return 0;
+}
+
+int gosip__parse_rack(const gosip__pctx *c, const char *p, size_t n, void **out)
+{
+    return gosip__parse_filled(c, p, n, sizeof(gosip_rack), fill_rack, out);
 }
 
 void gosip__print_rack(gosip_sbuf *sb, const void *v)
@@ -227,20 +227,21 @@ static int parse_rfc1123(const char *p, const char *end, gosip_date *d)
  * The weekday is kept as written and not checked against the date: it is redundant,
  * and the date fields and epoch carry the meaning.
  */
-int gosip__parse_date(const gosip__pctx *c, const char *p, size_t n, void **out)
+static int fill_date(const gosip__pctx *c, const char *p, const char *end, void *v)
 {
-    if (n == 0)
-        return GOSIP_ERR_PARSE;
-    gosip_date *d = gosip__arena_zalloc(c->arena, sizeof *d);
-    if (!d)
-        return GOSIP_ERR_NOMEM;
-    int rc = parse_rfc1123(p, p + n, d);
+    (void)c;
+    gosip_date *d = v;
+    int rc = parse_rfc1123(p, end, d);
     if (rc)
         return rc;
     d->epoch = days_since_epoch(d->year, d->month, d->day) * 86400 + d->hour * 3600 +
                d->minute * 60 + d->second;
-    *out = d;
     return 0;
+}
+
+int gosip__parse_date(const gosip__pctx *c, const char *p, size_t n, void **out)
+{
+    return gosip__parse_filled(c, p, n, sizeof(gosip_date), fill_date, out);
 }
 
 /* Fills the calendar fields of d from d->epoch (inverse of days_since_epoch). */
@@ -411,18 +412,14 @@ int gosip__parse_mime_version(const gosip__pctx *c, const char *p, size_t n, voi
  */
 int gosip__parse_privacy(const gosip__pctx *c, const char *p, size_t n, void **out)
 {
-    if (n == 0)
-        return GOSIP_ERR_PARSE;
-    const char *end = p + n;
-    const char *q = gosip__skip_token(p, end);
-    if (q == p)
-        return GOSIP_ERR_PARSE;
-    gosip_token *t = gosip__arena_zalloc(c->arena, sizeof *t);
+    const char *end = p + n, *q;
+    int rc;
+    gosip_token *t = gosip__alloc_after_token(c, p, end, sizeof *t, &q, &rc);
     if (!t)
-        return GOSIP_ERR_NOMEM;
+        return rc;
     t->token = gosip__mkstr(p, q);
     const char *stop = q;
-    int rc = gosip__parse_params(c, q, end, &t->params, &stop);
+    rc = gosip__parse_params(c, q, end, &t->params, &stop);
     if (rc)
         return rc;
     if (stop != end)

@@ -25,11 +25,11 @@ typedef void (*gosip__print_fn)(gosip_sbuf *sb, const void *v);
 
 /* One row of the declarative header table. */
 typedef struct gosip__hdr_info {
-    uint8_t shape;        /* gosip_hdr_shape */
-    uint8_t is_list;      /* comma-separated values are split into several headers */
-    uint8_t single;       /* at most one allowed in a message (RFC 4475 multi01) */
-    uint8_t empty_ok;     /* an empty value is legal (e.g. "Supported:") */
-    uint8_t lazy;         /* parsed on first access rather than with the message */
+    uint8_t shape;    /* gosip_hdr_shape */
+    uint8_t is_list;  /* comma-separated values are split into several headers */
+    uint8_t single;   /* at most one allowed in a message (RFC 4475 multi01) */
+    uint8_t empty_ok; /* an empty value is legal (e.g. "Supported:") */
+    uint8_t lazy;     /* parsed on first access rather than with the message */
     gosip__parse_fn parse;
 } gosip__hdr_info;
 
@@ -50,18 +50,18 @@ gosip_str gosip__hdr_canonical_name(gosip_hdr_kind kind);
 gosip__print_fn gosip__shape_printer(gosip_hdr_shape shape);
 
 struct gosip_hdr {
-    gosip_hdr *next, *prev;   /* message order */
-    gosip_hdr *next_same;     /* next of the same kind (built-in and registered kinds) */
+    gosip_hdr *next, *prev; /* message order */
+    gosip_hdr *next_same;   /* next of the same kind (built-in and registered kinds) */
     gosip_str name;
-    gosip_str value;          /* trimmed value text (one value of a list) */
-    gosip_str line;           /* whole raw line without CRLF, shared by the values of one
-                                 line; p == NULL once the header must be printed from parts */
-    void *parsed;             /* typed value; NULL for opaque or failed */
-    gosip_msg *msg;           /* owner, for parsing on first access */
-    int error;                /* 0 or GOSIP_ERR_PARSE/LIMIT */
-    uint8_t kind;             /* gosip_hdr_kind */
-    uint8_t dirty;            /* value changed: print from `parsed` */
-    uint8_t pending;          /* GOSIP__PENDING_*: work deferred until first access */
+    gosip_str value; /* trimmed value text (one value of a list) */
+    gosip_str line;  /* whole raw line without CRLF, shared by the values of one
+                        line; p == NULL once the header must be printed from parts */
+    void *parsed;    /* typed value; NULL for opaque or failed */
+    gosip_msg *msg;  /* owner, for parsing on first access */
+    int error;       /* 0 or GOSIP_ERR_PARSE/LIMIT */
+    uint8_t kind;    /* gosip_hdr_kind */
+    uint8_t dirty;   /* value changed: print from `parsed` */
+    uint8_t pending; /* GOSIP__PENDING_*: work deferred until first access */
 };
 
 enum { GOSIP__PENDING_PARSE = 1, GOSIP__PENDING_SPLIT = 2 };
@@ -89,7 +89,7 @@ typedef enum gosip__msg_type {
 typedef struct gosip__ext_def {
     gosip_hdr_def def;
     size_t name_len, compact_len;
-    char name_buf[64];    /* the registry keeps its own copy of the names */
+    char name_buf[64]; /* the registry keeps its own copy of the names */
     char compact_buf[64];
 } gosip__ext_def;
 
@@ -103,19 +103,19 @@ struct gosip_hdr_registry {
 struct gosip_msg {
     int refs;
     gosip__msg_type type;
-    uint8_t dirty;            /* changed since parse: the printer cannot reuse `raw` */
-    uint8_t start_dirty;      /* start line changed: print it from parts */
+    uint8_t dirty;       /* changed since parse: the printer cannot reuse `raw` */
+    uint8_t start_dirty; /* start line changed: print it from parts */
     uint8_t has_defect;
-    uint8_t ruri_pending;     /* Request-URI parse deferred until first access */
-    uint8_t same_linked;      /* next_same chains are built (see gosip__msg_link_same) */
-    uint8_t cl_repeated;      /* more than one Content-Length line */
+    uint8_t ruri_pending; /* Request-URI parse deferred until first access */
+    uint8_t same_linked;  /* next_same chains are built (see gosip__msg_link_same) */
+    uint8_t cl_repeated;  /* more than one Content-Length line */
     gosip_arena arena;
     gosip_msg_limits limits;
     const gosip_hdr_registry *registry;
 
-    const char *base;         /* first octet of the parsed copy, for error offsets */
-    gosip_str raw;            /* the message as received (start line .. end of body) */
-    gosip_str start_line;     /* raw start line without CRLF */
+    const char *base;     /* first octet of the parsed copy, for error offsets */
+    gosip_str raw;        /* the message as received (start line .. end of body) */
+    gosip_str start_line; /* raw start line without CRLF */
     gosip_method method;
     gosip_str method_name;
     gosip_uri *ruri;
@@ -192,8 +192,8 @@ int gosip__split_list(const char *p, const char *end,
 /* Parameters: parses `;name[=value]` repeatedly from p. Stops at end or at a char that
  * cannot continue a parameter list (returned via *stop). Values may be tokens, quoted
  * strings, or (for `allow_bracket`) IPv6 references. Returns 0 or an error. */
-int gosip__parse_params(const gosip__pctx *c, const char *p, const char *end,
-                        gosip_param **out, const char **stop);
+int gosip__parse_params(const gosip__pctx *c, const char *p, const char *end, gosip_param **out,
+                        const char **stop);
 /* Prints ;name=value for each parameter. */
 void gosip__print_params(gosip_sbuf *sb, const gosip_param *p);
 
@@ -207,6 +207,18 @@ const char *gosip__parse_hostport(const char *p, const char *end, gosip_str *hos
 /* Shape parsers reused by several kinds. */
 int gosip__parse_nameaddr(const gosip__pctx *c, const char *p, size_t n, void **out);
 int gosip__parse_via(const gosip__pctx *c, const char *p, size_t n, void **out);
+
+/* Fills the zeroed typed value v from a header value [p, end): 0 or an error. */
+typedef int (*gosip__fill_fn)(const gosip__pctx *c, const char *p, const char *end, void *v);
+/* A parser for a value that may not be empty: GOSIP_ERR_PARSE when n is 0, else a zeroed
+ * value of `size` octets from the arena (GOSIP_ERR_NOMEM), filled by fill, into *out. */
+int gosip__parse_filled(const gosip__pctx *c, const char *p, size_t n, size_t size,
+                        gosip__fill_fn fill, void **out);
+/* The start of a value that opens with a token (an auth scheme, a priv-value): the token's
+ * end into *q, then a zeroed value of `size` octets from the arena. NULL with *rc set when
+ * [p, end) does not start with a token (GOSIP_ERR_PARSE) or memory is out (GOSIP_ERR_NOMEM). */
+void *gosip__alloc_after_token(const gosip__pctx *c, const char *p, const char *end, size_t size,
+                               const char **q, int *rc);
 
 /* Shape printers. */
 void gosip__print_nameaddr(gosip_sbuf *sb, const void *v);
@@ -241,8 +253,8 @@ GOSIP__PARSER(gosip__parse_auth_info);      /* auth-param *("," auth-param), no 
 GOSIP__PARSER(gosip__parse_warning);
 GOSIP__PARSER(gosip__parse_date);
 GOSIP__PARSER(gosip__parse_timestamp);
-GOSIP__PARSER(gosip__parse_info_uri);       /* "<" absoluteURI ">" *(;params) */
-GOSIP__PARSER(gosip__parse_mime_version);   /* 1*DIGIT "." 1*DIGIT */
-GOSIP__PARSER(gosip__parse_privacy);        /* priv-value *(";" priv-value) */
+GOSIP__PARSER(gosip__parse_info_uri);     /* "<" absoluteURI ">" *(;params) */
+GOSIP__PARSER(gosip__parse_mime_version); /* 1*DIGIT "." 1*DIGIT */
+GOSIP__PARSER(gosip__parse_privacy);      /* priv-value *(";" priv-value) */
 
 #endif

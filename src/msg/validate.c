@@ -310,6 +310,16 @@ static int check_accept(const gosip_msg *m, const gosip_validate_opts *o, gosip_
                 GOSIP_HDR_ACCEPT);
 }
 
+/* What a UAS and a proxy both check: the CSeq method (400) and the Request-URI scheme (416). */
+static int check_target(const gosip_msg *m, gosip_verdict *v)
+{
+    if (!cseq_matches(m))
+        return fail(v, 400, "CSeq method does not match the request method", GOSIP_HDR_CSEQ);
+    if (!scheme_supported(gosip_msg_request_uri(m)))
+        return fail(v, 416, "Request-URI scheme is not supported", GOSIP_HDR_OTHER);
+    return 0;
+}
+
 /* RFC 3261 8.2.1 to 8.2.3, in the order 8.2 asks for. */
 static void check_uas(const gosip_msg *m, const gosip_validate_opts *o, gosip_verdict *v)
 {
@@ -322,14 +332,8 @@ static void check_uas(const gosip_msg *m, const gosip_validate_opts *o, gosip_ve
         fail(v, 405, "request method is not allowed by this UAS", GOSIP_HDR_OTHER);
         return;
     }
-    if (!cseq_matches(m)) {
-        fail(v, 400, "CSeq method does not match the request method", GOSIP_HDR_CSEQ);
+    if (check_target(m, v))
         return;
-    }
-    if (!scheme_supported(gosip_msg_request_uri(m))) {
-        fail(v, 416, "Request-URI scheme is not supported", GOSIP_HDR_OTHER);
-        return;
-    }
     const gosip_nameaddr *to = gosip_msg_to(m);
     if (o->registrar && method == GOSIP_METHOD_REGISTER &&
         (!to || !to->uri ||
@@ -351,14 +355,8 @@ static void check_uas(const gosip_msg *m, const gosip_validate_opts *o, gosip_ve
 static void check_proxy(const gosip_msg *m, const gosip_validate_opts *o, gosip_verdict *v)
 {
     gosip_method method = gosip_msg_method(m);
-    if (!cseq_matches(m)) {
-        fail(v, 400, "CSeq method does not match the request method", GOSIP_HDR_CSEQ);
+    if (check_target(m, v))
         return;
-    }
-    if (!scheme_supported(gosip_msg_request_uri(m))) {
-        fail(v, 416, "Request-URI scheme is not supported", GOSIP_HDR_OTHER);
-        return;
-    }
     if (gosip_msg_max_forwards(m) == 0) {
         fail(v, 483, "Max-Forwards is 0: the request must not be forwarded",
              GOSIP_HDR_MAX_FORWARDS);
