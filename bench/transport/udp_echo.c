@@ -8,7 +8,9 @@
  * Via, Call-ID and CSeq SIPp matches on are already there). Anything else is echoed
  * byte for byte. No parsing, no validation, no allocation.
  *
- *   usage: udp_echo [HOST] [PORT]     (default 127.0.0.1 0; prints `listening udp H:P`)
+ *   usage: udp_echo [HOST] [PORT] [RCVBUF]   (default 127.0.0.1 0; prints `listening udp H:P`)
+ * RCVBUF sets SO_RCVBUF (capped by net.core.rmem_max); by default the system's, as for
+ * gosip-responder, whose runtime has no such setting yet.
  * SIGUSR1 prints `stats requests=N answered=N cpu_user_us=U cpu_sys_us=S`; SIGINT and
  * SIGTERM print it and exit.
  */
@@ -64,7 +66,7 @@ static void print_stats(uint64_t requests, uint64_t answered)
     fflush(stdout);
 }
 
-static int open_socket(const char *host, unsigned port)
+static int open_socket(const char *host, unsigned port, int rcvbuf)
 {
     struct sockaddr_in sa;
     socklen_t len = sizeof sa;
@@ -74,6 +76,8 @@ static int open_socket(const char *host, unsigned port)
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
+    if (fd >= 0 && rcvbuf > 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
     if (fd < 0 || inet_pton(AF_INET, host, &sa.sin_addr) != 1 ||
         bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
         getsockname(fd, (struct sockaddr *)&sa, &len) != 0) {
@@ -136,14 +140,15 @@ int main(int argc, char **argv)
 {
     const char *host = argc > 1 ? argv[1] : "127.0.0.1";
     unsigned port = argc > 2 ? (unsigned)strtoul(argv[2], NULL, 10) : 0;
+    int rcvbuf = argc > 3 ? atoi(argv[3]) : 0;
     int fd;
 
     if (port > 65535) {
-        fprintf(stderr, "usage: udp_echo [HOST] [PORT]\n");
+        fprintf(stderr, "usage: udp_echo [HOST] [PORT] [RCVBUF]\n");
         return 2;
     }
     install_handlers();
-    fd = open_socket(host, port);
+    fd = open_socket(host, port, rcvbuf);
     if (fd < 0)
         return 1;
     int rc = serve(fd);

@@ -58,8 +58,9 @@ GOSIP_EXTERN gosip_transport *gosip_uv_transport(gosip_uv *uv);
  * Binds a listening point: host is a numeric IPv4/IPv6 address ("127.0.0.1", "::1");
  * port 0 picks an ephemeral port (read it back with gosip_lp_addr). TCP and TLS points
  * accept connections; outbound connections of a kind leave from its listening point's
- * address. Errors: INVALID_ARG, IO (bind failed: the libuv error is logged in sys_error
- * of no event; use gosip_uv_last_error), TLS (no certificate for a TLS point).
+ * address. A TLS point without a configured server certificate is outbound-only (bound,
+ * not listening): a client that uses TLS needs no certificate of its own.
+ * Errors: INVALID_ARG, IO (bind failed: gosip_uv_last_error gives the libuv error).
  */
 GOSIP_EXTERN int gosip_uv_listen(gosip_uv *uv, gosip_tp_kind kind, const char *host,
                                  unsigned port, gosip_lp **out);
@@ -77,7 +78,10 @@ typedef void (*gosip_uv_resolve_cb)(gosip_uv *uv, int status, const gosip_target
  * Locates the SIP servers for a URI (RFC 3263 4): NAPTR, SRV, then A/AAAA, with numeric
  * hosts and explicit ports short-circuiting as the RFC says; answers are cached for their
  * TTL. cb runs later on the loop (never from inside this call), with status 0 and the
- * ordered targets, or GOSIP_ERR_RESOLVE. Errors: INVALID_ARG (not a sip/sips URI), NOMEM.
+ * ordered targets, or GOSIP_ERR_RESOLVE (nothing found), GOSIP_ERR_NOMEM, or
+ * GOSIP_ERR_DESTROYED (the runtime closed first). Errors: INVALID_ARG (not a sip/sips
+ * URI), UNSUPPORTED (a transport parameter other than udp, tcp or tls), STATE (closing),
+ * NOMEM.
  */
 GOSIP_EXTERN int gosip_uv_resolve(gosip_uv *uv, const gosip_uri *uri, gosip_uv_resolve_cb cb,
                                   void *user_data);

@@ -156,7 +156,10 @@ static int bind_socket(gosip__uv_lp *ulp, const gosip_addr *want, gosip_addr *bo
             rc = uv_udp_getsockname(&ulp->u.udp, (struct sockaddr *)&ss, &len);
     } else {
         rc = uv_tcp_bind(&ulp->u.tcp, (const struct sockaddr *)&ss, v6 ? UV_TCP_IPV6ONLY : 0);
-        if (rc == 0)
+        /* a TLS point without a server certificate is outbound-only: bound (so that Via
+         * names a real port) but not listening */
+        int outbound_only = ulp->kind == GOSIP_TP_TLS && !gosip__tls_ctx_has_server_cert(ulp->uv->tls);
+        if (rc == 0 && !outbound_only)
             rc = uv_listen((uv_stream_t *)&ulp->u.tcp, SOMAXCONN, on_connection);
         if (rc == 0)
             rc = uv_tcp_getsockname(&ulp->u.tcp, (struct sockaddr *)&ss, &len);
@@ -199,8 +202,6 @@ int gosip_uv_listen(gosip_uv *uv, gosip_tp_kind kind, const char *host, unsigned
     if (!uv || !host || uv->closing || kind > GOSIP_TP_TLS ||
         gosip_addr_from_str(&want, gosip_str_from_cstr(host), port) != 0)
         return GOSIP_ERR_INVALID_ARG;
-    if (kind == GOSIP_TP_TLS && !gosip__tls_ctx_has_server_cert(uv->tls))
-        return GOSIP_ERR_TLS;
     gosip__uv_lp *ulp = gosip__uv_alloc(uv, sizeof *ulp);
     if (!ulp)
         return GOSIP_ERR_NOMEM;
