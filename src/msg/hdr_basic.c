@@ -131,8 +131,7 @@ void gosip__print_uint(gosip_sbuf *sb, const void *vp)
 
 static const char *skip_word(const char *p, const char *end)
 {
-    while (p < end && GOSIP_CC(*p, GOSIP_CC_WORD))
-        p++;
+    p = gosip__skip_cc(p, end, GOSIP_CC_WORD);
     return p;
 }
 

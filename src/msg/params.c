@@ -41,12 +41,15 @@ int gosip__parse_params(const gosip__pctx *c, const char *p, const char *end, go
     while (*tail)
         tail = &(*tail)->next, count++;
     for (;;) {
-        const char *q = gosip__skip_ws(p, end);
+        /* the common form is ";name=value" with no whitespace: test before scanning */
+        const char *q = (p < end && *p == ';') ? p : gosip__skip_ws(p, end);
         if (q == end || *q != ';') {
             *stop = q;
             return 0;
         }
-        q = gosip__skip_ws(q + 1, end);
+        q++;
+        if (q < end && gosip__is_ws(*q))
+            q = gosip__skip_ws(q, end);
         const char *name_end = gosip__skip_token(q, end);
         if (name_end == q)
             return GOSIP_ERR_PARSE;
@@ -56,9 +59,11 @@ int gosip__parse_params(const gosip__pctx *c, const char *p, const char *end, go
         prm->name = gosip__mkstr(q, name_end);
         prm->value = GOSIP_STR_NULL;
         p = name_end;
-        q = gosip__skip_ws(p, end);
+        q = (p < end && *p == '=') ? p : gosip__skip_ws(p, end);
         if (q < end && *q == '=') {
-            q = gosip__skip_ws(q + 1, end);
+            q++;
+            if (q < end && gosip__is_ws(*q))
+                q = gosip__skip_ws(q, end);
             const char *v_end = scan_gen_value(q, end);
             if (!v_end)
                 return GOSIP_ERR_PARSE;

@@ -42,10 +42,12 @@ static int version_is_2_0(gosip_str v)
 
 static void check_version(gosip_msg *m, size_t offset)
 {
+    if (version_is_2_0(m->version))
+        return;
     if (!is_sip_version(m->version))
         gosip__msg_defect(m, GOSIP_ERR_PARSE, 400, "malformed SIP-Version", offset,
                           GOSIP_HDR_OTHER);
-    else if (!version_is_2_0(m->version))
+    else
         gosip__msg_defect(m, GOSIP_ERR_PARSE, 505, "SIP version not supported", offset,
                           GOSIP_HDR_OTHER);
 }
@@ -92,7 +94,7 @@ static int parse_request_line(gosip_msg *m, const char *p, const char *end)
     m->version = gosip__mkstr(last_sp, end);
     const char *u = m_end + 1, *u_end = last_sp - 1;
     m->ruri_text = gosip__mkstr(u, u_end);
-    if (!is_sip_version(m->version)) {
+    if (!version_is_2_0(m->version) && !is_sip_version(m->version)) {
         gosip__msg_defect(m, GOSIP_ERR_PARSE, 400, "malformed Request-Line", 0, GOSIP_HDR_OTHER);
         return 0;
     }
