@@ -5,5 +5,6 @@
 #include <gosip/version.h>
 #include <gosip/base.h>
 #include <gosip/msg.h>
+#include <gosip/transport.h>
 
 #endif
