@@ -172,6 +172,14 @@ static const char *close_reason(int rc)
     }
 }
 
+/* Frees a connection the runtime closed from inside a callback while it was busy. */
+static void free_deferred(gosip_transport *tp, gosip_conn *c)
+{
+    gosip__mem_free(tp->cfg.mem, c->rbuf);
+    gosip__mem_free(tp->cfg.mem, c->tls_host);
+    gosip__mem_free(tp->cfg.mem, c);
+}
+
 int gosip_tp_conn_recv(gosip_conn *c, const void *data, size_t len, gosip_tstamp now)
 {
     if (!c || (!data && len) || now == GOSIP_TSTAMP_NONE)
@@ -181,17 +189,23 @@ int gosip_tp_conn_recv(gosip_conn *c, const void *data, size_t len, gosip_tstamp
         return GOSIP_ERR_RECURSIVE;
     if (c->state == GOSIP__CONN_CLOSING)
         return GOSIP_ERR_CLOSED;
+    /* busy from here: callbacks that close c defer its free until this call ends */
+    c->busy = 1;
     if (c->state == GOSIP__CONN_OPENING)
         gosip_tp_conn_opened(c, now); /* bytes prove it open, whatever the order of events */
+    if (c->dead || c->state == GOSIP__CONN_CLOSING) {
+        /* opening it flushed its queue, and that failed and closed it */
+        c->busy = 0;
+        if (c->dead)
+            free_deferred(tp, c);
+        return GOSIP_ERR_CLOSED;
+    }
     c->last_activity = now;
-    c->busy = 1;
     int rc = feed(c, data, len, now);
     c->busy = 0;
     if (c->dead) {
         /* closed by the runtime from inside a callback: finish the free deferred then */
-        gosip__mem_free(tp->cfg.mem, c->rbuf);
-        gosip__mem_free(tp->cfg.mem, c->tls_host);
-        gosip__mem_free(tp->cfg.mem, c);
+        free_deferred(tp, c);
         return rc == GOSIP_ERR_NOMEM ? GOSIP_ERR_NOMEM : 0;
     }
     if (rc != 0) {
