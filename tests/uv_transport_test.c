@@ -7,6 +7,10 @@
 #define _DEFAULT_SOURCE /* <uv.h> needs POSIX types hidden by -std=c11; mkdtemp */
 #include "uv_testutil.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 static void listen_ok(tuv_node *n, gosip_tp_kind kind, const char *host, unsigned port,
                       gosip_lp **lp)
 {
@@ -89,8 +93,9 @@ static void tcp_v6(void **state)
     run_pair(GOSIP_TP_TCP, "::1");
 }
 
-/* Port 0 gives a real port, readable at once; a bad host or a TLS point without a
- * certificate is refused without leaving anything on the loop. */
+/* Port 0 gives a real port, readable at once; a bad host or a taken port is refused
+ * without leaving anything on the loop; a TLS point without a certificate is
+ * outbound-only. */
 static void port0_and_bad_args(void **state)
 {
     (void)state;
@@ -271,6 +276,23 @@ static void close_inside_callback(void **state)
 
 /* An outbound connection the peer refuses reaches on_error as an I/O error with libuv's
  * code and the peer's address; the request is lost, the runtime stays usable. */
+/* A loopback port that refuses connections and that no parallel test can take: a TCP
+ * socket bound but not listening, held open for the test's duration. */
+static int refusing_port(gosip_addr *out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    assert_int_equal(gosip_addr_from_str(out, GOSIP_STR("127.0.0.1"), ntohs(sin.sin_port)), 0);
+    return fd;
+}
+
 static void connect_refused(void **state)
 {
     (void)state;
@@ -280,12 +302,10 @@ static void connect_refused(void **state)
     tuv_node_new(&a, &L, NULL);
     tuv_node_new(&b, &L, NULL);
     a.auto_respond = 1;
-    gosip_lp *at, *bt, *gone;
+    gosip_lp *at, *bt;
     listen_ok(&b, GOSIP_TP_TCP, "127.0.0.1", 0, &bt);
-    listen_ok(&a, GOSIP_TP_TCP, "127.0.0.1", 0, &gone);
-    gosip_addr dead = *gosip_lp_addr(gone);
-    assert_int_equal(gosip_uv_unlisten(a.uv, gone), 0);
-    tuv_run_for(&L, 10);
+    gosip_addr dead;
+    int holder = refusing_port(&dead);
     gosip_msg *req = tuv_request("OPTIONS", "refused", 0);
     gosip_target t = {GOSIP_TP_TCP, dead, GOSIP_STR_NULL};
     assert_int_equal(gosip_tp_send_request(b.tp, req, &t, uv_hrtime(), NULL), 0);
@@ -294,6 +314,7 @@ static void connect_refused(void **state)
     assert_int_equal(b.errs[0].code, GOSIP_ERR_IO);
     assert_int_equal(b.errs[0].sys_error, UV_ECONNREFUSED);
     assert_true(gosip_addr_equal(&b.errs[0].peer, &dead));
+    close(holder);
     listen_ok(&a, GOSIP_TP_TCP, "127.0.0.1", 0, &at);
     exchange(&L, &a, &b, GOSIP_TP_TCP, at, "afterref");
     tuv_node_close(&a, &L);
