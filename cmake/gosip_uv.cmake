@@ -45,14 +45,7 @@ if(NOT GOSIP_SANITIZE_ACTIVE)
     target_link_options(gosip_uv_shared PRIVATE "LINKER:--no-undefined")
 endif()
 # Release: as libgosip (-O3, LTO with fat objects in the static library).
-if(CMAKE_BUILD_TYPE STREQUAL "Release" AND NOT GOSIP_SANITIZE_ACTIVE)
-    target_compile_options(gosip_uv_objects PRIVATE -O3)
-    if(GOSIP_LTO_ACTIVE)
-        set_property(TARGET gosip_uv_objects gosip_uv_shared gosip_uv_static
-                     PROPERTY INTERPROCEDURAL_OPTIMIZATION ON)
-        target_compile_options(gosip_uv_objects PRIVATE -ffat-lto-objects)
-    endif()
-endif()
+gosip_optimize_release(gosip_uv_objects gosip_uv_shared gosip_uv_static)
 add_library(gosip::gosip_uv ALIAS gosip_uv_shared)
 add_library(gosip::gosip_uv_static ALIAS gosip_uv_static)
 
@@ -63,20 +56,7 @@ install(TARGETS gosip_uv_shared gosip_uv_static
         RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}"
         LIBRARY DESTINATION "${CMAKE_INSTALL_LIBDIR}"
         ARCHIVE DESTINATION "${CMAKE_INSTALL_LIBDIR}")
-foreach(_d LIBDIR INCLUDEDIR)
-    if(IS_ABSOLUTE "${CMAKE_INSTALL_${_d}}")
-        set(GOSIP_PC_${_d} "${CMAKE_INSTALL_${_d}}")
-    else()
-        set(GOSIP_PC_${_d} "\${prefix}/${CMAKE_INSTALL_${_d}}")
-    endif()
-endforeach()
-configure_file("${PROJECT_SOURCE_DIR}/cmake/gosip-uv.pc.in" "${PROJECT_BINARY_DIR}/gosip-uv.pc" @ONLY)
-install(FILES "${PROJECT_BINARY_DIR}/gosip-uv.pc" DESTINATION "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+gosip_install_pkgconfig("${PROJECT_SOURCE_DIR}/cmake/gosip-uv.pc.in" gosip-uv.pc)
 
 # The shared runtime library exports the public gosip_uv_* API only.
-if(GOSIP_TESTS AND NOT GOSIP_SANITIZE_ACTIVE AND CMAKE_NM)
-    add_test(NAME gosip_uv_exports
-             COMMAND "${CMAKE_COMMAND}" "-DNM=${CMAKE_NM}" "-DLIB=$<TARGET_FILE:gosip_uv_shared>"
-                     -P "${PROJECT_SOURCE_DIR}/cmake/CheckExports.cmake")
-    set_tests_properties(gosip_uv_exports PROPERTIES TIMEOUT 120 LABELS abi)
-endif()
+gosip_add_export_check(gosip_uv_exports gosip_uv_shared)

@@ -22,27 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t want_count, want_exit;
-
-static void on_signal(int signum)
-{
-    if (signum == SIGUSR1)
-        want_count = 1;
-    else
-        want_exit = 1;
-}
-
-static void install_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGALRM, &sa, NULL);
-}
+#include "signals.h"
 
 /* One descriptor per connection: 10,000 of them exceed the usual soft limit of 1024. */
 static int raise_nofile(unsigned need)
@@ -106,8 +86,8 @@ static void hold(const int *fds, unsigned n, unsigned seconds)
     alarm(seconds);
     while (!want_exit) {
         pause();
-        if (want_count) {
-            want_count = 0;
+        if (want_report) {
+            want_report = 0;
             printf("open %u\n", count_open(fds, n));
             fflush(stdout);
         }

@@ -29,27 +29,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-static volatile sig_atomic_t want_stats, want_exit;
-
-static void on_signal(int signum)
-{
-    if (signum == SIGUSR1)
-        want_stats = 1;
-    else
-        want_exit = 1;
-}
-
-/* Without SA_RESTART, a signal interrupts the blocking recvfrom so the loop can react. */
-static void install_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
+#include "signals.h"
 
 static uint64_t tv_us(struct timeval tv)
 {
@@ -117,8 +97,8 @@ static int serve(int fd)
         socklen_t flen = sizeof from;
         ssize_t n = recvfrom(fd, buf, 65536, 0, (struct sockaddr *)&from, &flen);
 
-        if (want_stats) {
-            want_stats = 0;
+        if (want_report) {
+            want_report = 0;
             print_stats(requests, answered);
         }
         if (n < 0) {

@@ -39,7 +39,6 @@ static gosip_hdr *new_hdr(block_ctx *b, const char *v, const char *v_end, uint8_
         else if (b->kind == GOSIP_HDR_CONTENT_LENGTH)
             m->cl_repeated = 1;
     }
-    m->same_linked = 0;
     return h;
 }
 
@@ -121,6 +120,7 @@ int gosip__parse_header_block(gosip_msg *m, const char *p, const char *end, cons
     block_ctx b;
     b.m = m;
     *body = NULL;
+    m->same_linked = 0; /* new lines join the next_same chains when they are next built */
     while (p < end) {
         const char *blank = blank_line_end(p, end);
         if (blank) {

@@ -7,7 +7,7 @@
 
 #include "msg/scan_table.inc"
 
-extern const uint32_t gosip__cc[256];
+extern const uint16_t gosip__cc[256];
 
 #define GOSIP_CC(c, cls) (gosip__cc[(unsigned char)(c)] & (cls))
 
@@ -55,33 +55,6 @@ static inline const char *gosip__skip_cc(const char *p, const char *end, unsigne
     }
     while (p < end && GOSIP_CC(*p, cls))
         p++;
-    return p;
-}
-
-/* Skips characters of class `cls`, OR-ing their classes into *acc. */
-static inline const char *gosip__skip_cc_acc(const char *p, const char *end, unsigned cls,
-                                             unsigned *acc)
-{
-    unsigned a = 0, c;
-    while (end - p >= 2) {
-        c = gosip__cc[(unsigned char)p[0]];
-        if (!(c & cls))
-            goto out;
-        a |= c;
-        c = gosip__cc[(unsigned char)p[1]];
-        if (!(c & cls)) {
-            p++;
-            goto out;
-        }
-        a |= c;
-        p += 2;
-    }
-    if (p < end && ((c = gosip__cc[(unsigned char)*p]) & cls)) {
-        a |= c;
-        p++;
-    }
-out:
-    *acc |= a;
     return p;
 }
 

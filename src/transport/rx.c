@@ -76,6 +76,17 @@ static int via_is_ours(const gosip_transport *tp, const gosip_via *v)
     return 0;
 }
 
+int gosip__tp_parse(gosip_transport *tp, const void *data, size_t len, gosip_framing framing,
+                    gosip_msg **out)
+{
+    gosip_parse_opts o;
+    memset(&o, 0, sizeof o);
+    o.mem = tp->cfg.mem;
+    o.limits = &tp->cfg.limits;
+    o.framing = framing;
+    return gosip_msg_parse(out, data, len, &o, NULL);
+}
+
 void gosip__deliver(gosip_transport *tp, gosip_msg *m, const gosip_rx_info *rx)
 {
     if (gosip_msg_is_request(m)) {
@@ -127,13 +138,8 @@ int gosip_tp_recv_datagram(gosip_transport *tp, gosip_lp *lp, const gosip_addr *
         return GOSIP_ERR_RECURSIVE;
     if (is_keepalive(data, len))
         return 0;
-    gosip_parse_opts o;
-    memset(&o, 0, sizeof o);
-    o.mem = tp->cfg.mem;
-    o.limits = &tp->cfg.limits;
-    o.framing = GOSIP_FRAMING_DATAGRAM;
     gosip_msg *m;
-    int rc = gosip_msg_parse(&m, data, len, &o, NULL);
+    int rc = gosip__tp_parse(tp, data, len, GOSIP_FRAMING_DATAGRAM, &m);
     if (rc == GOSIP_ERR_NOMEM)
         return rc;
     if (rc != 0) {

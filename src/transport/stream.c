@@ -49,13 +49,8 @@ static int parse_error_code(int rc)
 static int deliver_framed(gosip_conn *c, const uint8_t *p, size_t len)
 {
     gosip_transport *tp = c->tp;
-    gosip_parse_opts o;
-    memset(&o, 0, sizeof o);
-    o.mem = tp->cfg.mem;
-    o.limits = &tp->cfg.limits;
-    o.framing = GOSIP_FRAMING_STREAM;
     gosip_msg *m;
-    int rc = gosip_msg_parse(&m, p, len, &o, NULL);
+    int rc = gosip__tp_parse(tp, p, len, GOSIP_FRAMING_STREAM, &m);
     if (rc == GOSIP_ERR_NOMEM)
         return 0; /* this message is lost; the stream is still in sync */
     if (rc != 0) {

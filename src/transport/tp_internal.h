@@ -138,5 +138,8 @@ void gosip__tables_free(gosip_transport *tp);
 
 /* input (rx.c) */
 void gosip__deliver(gosip_transport *tp, gosip_msg *m, const gosip_rx_info *rx);
+/* Parses received bytes with the transport's allocator and limits. */
+int gosip__tp_parse(gosip_transport *tp, const void *data, size_t len, gosip_framing framing,
+                    gosip_msg **out);
 
 #endif
