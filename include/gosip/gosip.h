@@ -6,5 +6,7 @@
 #include <gosip/base.h>
 #include <gosip/msg.h>
 #include <gosip/transport.h>
+#include <gosip/txn.h>
+#include <gosip/stack.h>
 
 #endif

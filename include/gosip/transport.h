@@ -145,6 +145,18 @@ GOSIP_EXTERN int gosip_transport_new(gosip_transport **out, const gosip_tp_confi
  *  inside a callback; NULL is a no-op. */
 GOSIP_EXTERN void gosip_transport_free(gosip_transport *tp);
 GOSIP_EXTERN const gosip_tp_stats *gosip_tp_stats_get(const gosip_transport *tp);
+/**
+ * Replaces the callbacks (cb NULL: none), for a layer that takes over a transport (the
+ * stack, or a runtime that wraps the stack's callbacks). Not from inside a callback.
+ */
+GOSIP_EXTERN void gosip_tp_set_callbacks(gosip_transport *tp, const gosip_tp_callbacks *cb,
+                                         void *user_data);
+/** The current callbacks and their user data. */
+GOSIP_EXTERN void gosip_tp_get_callbacks(const gosip_transport *tp, gosip_tp_callbacks *cb,
+                                         void **user_data);
+/** The `now` of the input being processed, or of the latest one (0 before any): what a
+ *  callback, which gets no time argument, should use. */
+GOSIP_EXTERN gosip_tstamp gosip_tp_now(const gosip_transport *tp);
 
 /**
  * Registers a listening point the runtime has bound (with the real port when it asked

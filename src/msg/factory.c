@@ -297,6 +297,8 @@ int gosip_msg_new_response(gosip_msg **out, const gosip_msg *req, int status, go
     const gosip_hdr *ts = gosip_msg_hdr(req, GOSIP_HDR_TIMESTAMP);
     if (!rc && ts && !gosip_hdr_error(ts))
         rc = gosip_msg_copy_hdr(r, ts, GOSIP_WHERE_APPEND, NULL, NULL);
+    if (!rc)
+        r->origin = req->origin;
     return finish(r, rc, out);
 }
 

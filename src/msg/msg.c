@@ -303,3 +303,18 @@ int gosip_msg_max_forwards(const gosip_msg *m)
     const gosip_uint *u = gosip_hdr_uint(gosip_msg_hdr(m, GOSIP_HDR_MAX_FORWARDS));
     return u ? (int)u->value : -1;
 }
+
+void gosip__msg_set_origin(gosip_msg *m, const void *data, size_t len)
+{
+    if (len > GOSIP__MSG_ORIGIN_MAX)
+        len = 0;
+    m->origin.len = (uint8_t)len;
+    if (len)
+        memcpy(m->origin.data, data, len);
+}
+
+const void *gosip__msg_get_origin(const gosip_msg *m, size_t *len)
+{
+    *len = m->origin.len;
+    return m->origin.len ? m->origin.data : NULL;
+}

@@ -5,6 +5,7 @@
 #include <gosip/msg.h>
 
 #include "base/arena.h"
+#include "msg/msg_origin.h"
 #include "base/sbuf.h"
 #include "msg/scan.h"
 
@@ -100,6 +101,13 @@ struct gosip_hdr_registry {
     gosip__ext_def defs[GOSIP_HDR__MAX - GOSIP_HDR__EXT_BASE];
 };
 
+/* Room for the origin of a received message (a copy of the transport's receive info). */
+#define GOSIP__MSG_ORIGIN_MAX 48u
+typedef struct gosip__msg_origin {
+    uint8_t len;
+    _Alignas(8) uint8_t data[GOSIP__MSG_ORIGIN_MAX];
+} gosip__msg_origin;
+
 struct gosip_msg {
     int refs;
     gosip__msg_type type;
@@ -132,7 +140,11 @@ struct gosip_msg {
     gosip_str body;
     gosip_parse_error defect;
     const gosip_multipart *multipart; /* cached parse of the body */
+    /* Where a received request came from, as the layer above records it (opaque here);
+     * responses built from the request inherit it so they can be sent back the same way. */
+    gosip__msg_origin origin;
 };
+
 
 /* Records the first defect of a message (later ones are ignored). */
 void gosip__msg_defect(gosip_msg *m, int code, int status, const char *reason, size_t offset,

@@ -207,6 +207,8 @@ void gosip_tp_conn_opened(gosip_conn *c, gosip_tstamp now)
         return;
     c->state = GOSIP__CONN_OPEN;
     c->last_activity = now;
+    if (!c->tp->depth)
+        c->tp->now = now;
     while (c->q_head) {
         gosip_buf *b = c->q_head;
         if (gosip__conn_write(c, b, now) != 0)
@@ -291,10 +293,11 @@ static void conn_unlink(gosip_conn *c)
 
 void gosip_tp_conn_closed(gosip_conn *c, int sys_error, gosip_tstamp now)
 {
-    (void)now;
     if (!c || c->dead)
         return;
     gosip_transport *tp = c->tp;
+    if (!tp->depth)
+        tp->now = now;
     int was_closing = c->state == GOSIP__CONN_CLOSING;
     int queued = c->q_head != NULL;
     c->state = GOSIP__CONN_CLOSING;
@@ -340,6 +343,7 @@ int gosip_tp_handle_expiry(gosip_transport *tp, gosip_tstamp now)
         return GOSIP_ERR_INVALID_ARG;
     if (tp->depth)
         return GOSIP_ERR_RECURSIVE;
+    tp->now = now;
     while (tp->heap_len && tp->heap[0]->deadline <= now)
         conn_expire(tp->heap[0], now);
     return 0;

@@ -131,11 +131,11 @@ static int is_keepalive(const uint8_t *p, size_t len)
 int gosip_tp_recv_datagram(gosip_transport *tp, gosip_lp *lp, const gosip_addr *from,
                            const void *data, size_t len, gosip_tstamp now)
 {
-    (void)now;
     if (!tp || !lp || !from || (!data && len))
         return GOSIP_ERR_INVALID_ARG;
     if (tp->depth)
         return GOSIP_ERR_RECURSIVE;
+    tp->now = now;
     if (is_keepalive(data, len))
         return 0;
     gosip_msg *m;

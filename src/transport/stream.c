@@ -182,6 +182,7 @@ int gosip_tp_conn_recv(gosip_conn *c, const void *data, size_t len, gosip_tstamp
     gosip_transport *tp = c->tp;
     if (tp->depth)
         return GOSIP_ERR_RECURSIVE;
+    tp->now = now;
     if (c->state == GOSIP__CONN_CLOSING)
         return GOSIP_ERR_CLOSED;
     /* busy from here: callbacks that close c defer its free until this call ends */

@@ -90,6 +90,7 @@ struct gosip_transport {
     void *ud;
     gosip_tp_stats stats;
     unsigned depth;      /* callbacks in progress (re-entrancy guard) */
+    gosip_tstamp now;    /* `now` of the latest input (gosip_tp_now) */
     gosip_lp *lps;
     /* output queue: a ring of descriptors */
     gosip_tx *txq;

@@ -90,6 +90,23 @@ void gosip_transport_free(gosip_transport *tp)
     gosip__mem_free(mem, tp);
 }
 
+void gosip_tp_set_callbacks(gosip_transport *tp, const gosip_tp_callbacks *cb, void *user_data)
+{
+    tp->cb = cb ? *cb : (gosip_tp_callbacks){0};
+    tp->ud = user_data;
+}
+
+void gosip_tp_get_callbacks(const gosip_transport *tp, gosip_tp_callbacks *cb, void **user_data)
+{
+    *cb = tp->cb;
+    *user_data = tp->ud;
+}
+
+gosip_tstamp gosip_tp_now(const gosip_transport *tp)
+{
+    return tp->now;
+}
+
 const gosip_tp_stats *gosip_tp_stats_get(const gosip_transport *tp)
 {
     return tp ? &tp->stats : NULL;
