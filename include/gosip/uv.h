@@ -7,6 +7,7 @@
 #ifndef GOSIP_UV_H
 #define GOSIP_UV_H
 
+#include <gosip/stack.h>
 #include <gosip/transport.h>
 #include <uv.h>
 
@@ -23,7 +24,7 @@ typedef struct gosip_uv_config {
     const char *tls_cert_file; /**< PEM certificate (chain) presented by TLS listening points */
     const char *tls_key_file;  /**< its private key */
     const char *tls_ca_file;   /**< PEM CAs to verify peers; NULL: the system store */
-    int tls_verify_peer;       /**< verify server certificates and host names (RFC 5922); default 1 */
+    int tls_verify_peer; /**< verify server certificates and host names (RFC 5922); default 1 */
     const char *tls_client_cert_file; /**< optional client certificate for outbound TLS */
     const char *tls_client_key_file;
     int tls_require_client_cert; /**< TLS listening points demand a client certificate; default 0 */
@@ -42,6 +43,29 @@ GOSIP_EXTERN void gosip_uv_config_default(gosip_uv_config *cfg);
  */
 GOSIP_EXTERN int gosip_uv_new(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
                               const gosip_tp_callbacks *cb, void *user_data);
+/**
+ * Creates the runtime for a whole stack (gosip/stack.h) rather than a bare transport: it
+ * binds the stack's transport to sockets, drives the stack's timers (one uv_timer set
+ * from gosip_stack_next_expiry(), gosip_stack_handle_expiry() when it fires), drains
+ * output with gosip_stack_next_tx(), and installs itself as the stack's RFC 3263 resolver
+ * (c-ares, as gosip_uv_resolve), cancelling lookups the stack no longer needs.
+ *
+ * cfg->tp does not configure the transport (the stack's configuration did); its mem
+ * allocates the runtime's own memory and its max_conn_queue and limits.max_msg_size bound
+ * the runtime's write queues, as with gosip_uv_new. The TLS, DNS and handshake settings
+ * of cfg apply. gosip_uv_transport() returns the stack's transport, and gosip_uv_listen()
+ * adds listening points to it. The stack's transport callbacks are wrapped (runtime
+ * errors such as TLS failures reach the stack with their own codes) and restored on close.
+ *
+ * The stack is not owned. Close the runtime first; once gosip_uv_close's close_cb has run
+ * (or within it), the runtime is detached (no lookup is pending on its side, the resolver
+ * and callbacks are the stack's own again) and the application may free the stack, which
+ * then ends what the runtime left pending (GOSIP_ERR_DESTROYED). One runtime per stack;
+ * not from inside a stack callback. Errors: as gosip_uv_new, and STATE (the stack already
+ * has a runtime).
+ */
+GOSIP_EXTERN int gosip_uv_new_stack(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
+                                    gosip_stack *stack);
 /** The loop the runtime runs on (the application's, or its own). */
 GOSIP_EXTERN uv_loop_t *gosip_uv_loop(gosip_uv *uv);
 /**
@@ -51,7 +75,8 @@ GOSIP_EXTERN uv_loop_t *gosip_uv_loop(gosip_uv *uv);
  * Must not be called from a callback.
  */
 GOSIP_EXTERN int gosip_uv_run(gosip_uv *uv, uv_run_mode mode);
-/** The transport core this runtime drives (for sending and listening point queries). */
+/** The transport core this runtime drives (for sending and listening point queries); with
+ *  gosip_uv_new_stack, the stack's. */
 GOSIP_EXTERN gosip_transport *gosip_uv_transport(gosip_uv *uv);
 
 /**
@@ -62,8 +87,8 @@ GOSIP_EXTERN gosip_transport *gosip_uv_transport(gosip_uv *uv);
  * not listening): a client that uses TLS needs no certificate of its own.
  * Errors: INVALID_ARG, IO (bind failed: gosip_uv_last_error gives the libuv error).
  */
-GOSIP_EXTERN int gosip_uv_listen(gosip_uv *uv, gosip_tp_kind kind, const char *host,
-                                 unsigned port, gosip_lp **out);
+GOSIP_EXTERN int gosip_uv_listen(gosip_uv *uv, gosip_tp_kind kind, const char *host, unsigned port,
+                                 gosip_lp **out);
 /** Closes a listening point and its connections. */
 GOSIP_EXTERN int gosip_uv_unlisten(gosip_uv *uv, gosip_lp *lp);
 
@@ -71,8 +96,8 @@ GOSIP_EXTERN int gosip_uv_unlisten(gosip_uv *uv, gosip_lp *lp);
 GOSIP_EXTERN int gosip_uv_last_error(const gosip_uv *uv);
 
 /** Called with the targets of RFC 3263 server location, in the order to try them. */
-typedef void (*gosip_uv_resolve_cb)(gosip_uv *uv, int status, const gosip_target *targets,
-                                    size_t n, void *user_data);
+typedef void (*gosip_uv_resolve_cb)(gosip_uv *uv, int status, const gosip_target *targets, size_t n,
+                                    void *user_data);
 
 /**
  * Locates the SIP servers for a URI (RFC 3263 4): NAPTR, SRV, then A/AAAA, with numeric
@@ -90,8 +115,7 @@ GOSIP_EXTERN int gosip_uv_resolve(gosip_uv *uv, const gosip_uri *uri, gosip_uv_r
  * Closes every handle; close_cb runs once all of them are closed, after which the
  * runtime is freed (the loop may then be closed). No callback runs after close_cb.
  */
-GOSIP_EXTERN void gosip_uv_close(gosip_uv *uv, void (*close_cb)(gosip_uv *uv, void *ud),
-                                 void *ud);
+GOSIP_EXTERN void gosip_uv_close(gosip_uv *uv, void (*close_cb)(gosip_uv *uv, void *ud), void *ud);
 
 #ifdef __cplusplus
 }

@@ -2,7 +2,7 @@
  * The libuv runtime's lifetime and heartbeat: creation (all-or-nothing), the one timer
  * set from the core's next expiry, the prepare handle that drains the core's output
  * before each poll, the callback trampolines, RFC 3263 resolution and the counted-down
- * close (API.md section 9).
+ * close (API.md section 9). With a stack (stack_glue.c) time and output are the stack's.
  */
 #include "uv/uv_internal.h"
 
@@ -161,14 +161,26 @@ static uint64_t delay_ms(gosip_tstamp deadline, gosip_tstamp now)
     return ms ? ms : 1;
 }
 
-static void rearm_timer(gosip_uv *uv);
+/* A runtime driving a stack drives its transactions too: the stack's time and output
+ * include the transport's. */
+static int core_next_tx(gosip_uv *uv, gosip_tx *tx)
+{
+    return uv->stack ? gosip_stack_next_tx(uv->stack, tx) : gosip_tp_next_tx(uv->tp, tx);
+}
+
+static gosip_tstamp core_next_expiry(const gosip_uv *uv)
+{
+    return uv->stack ? gosip_stack_next_expiry(uv->stack) : gosip_tp_next_expiry(uv->tp);
+}
 
 static void on_timer(uv_timer_t *t)
 {
     gosip_uv *uv = t->data;
     gosip_tstamp now = gosip__uv_now();
     gosip__uv_hs_expire(uv, now);
-    if (!uv->closing)
+    if (!uv->closing && uv->stack)
+        gosip_stack_handle_expiry(uv->stack, now);
+    else if (!uv->closing)
         gosip_tp_handle_expiry(uv->tp, now);
     gosip__uv_flush(uv);
 }
@@ -176,7 +188,7 @@ static void on_timer(uv_timer_t *t)
 static void rearm_timer(gosip_uv *uv)
 {
     gosip_tstamp now = gosip__uv_now();
-    gosip_tstamp next = gosip_tp_next_expiry(uv->tp);
+    gosip_tstamp next = core_next_expiry(uv);
     gosip_tstamp hs = gosip__uv_hs_expire(uv, 0);
     if (hs < next)
         next = hs;
@@ -197,7 +209,7 @@ void gosip__uv_flush(gosip_uv *uv)
         return;
     uv->flushing = 1;
     gosip_tx tx;
-    while (!uv->closing && gosip_tp_next_tx(uv->tp, &tx) == 1)
+    while (!uv->closing && core_next_tx(uv, &tx) == 1)
         dispatch_tx(uv, &tx);
     uv->flushing = 0;
     if (!uv->closing)
@@ -224,7 +236,8 @@ static void free_parts(gosip_uv *uv)
 {
     gosip__tls_ctx_free(uv->tls);
     uv->tls = NULL;
-    gosip_transport_free(uv->tp);
+    if (!uv->stack)
+        gosip_transport_free(uv->tp);
     uv->tp = NULL;
     gosip__uv_free(uv, uv->plainbuf);
     uv->plainbuf = NULL;
@@ -257,15 +270,21 @@ static int own_loop_new(gosip_uv *uv)
     return 0;
 }
 
-/* Everything that can fail without a libuv handle: nothing to close on failure. */
+static const gosip_tp_callbacks tramps = {tramp_message, tramp_error};
+
+/* Everything that can fail without a libuv handle: nothing to close on failure. A
+ * stack's transport is only borrowed here; it is taken over once nothing can fail. */
 static int create_parts(gosip_uv *uv, const gosip_uv_config *cfg)
 {
-    static const gosip_tp_callbacks tramps = {tramp_message, tramp_error};
     uv->rxbuf = gosip__uv_alloc(uv, GOSIP__UV_RXBUF);
     uv->plainbuf = gosip__uv_alloc(uv, GOSIP__UV_PLAINBUF);
     if (!uv->rxbuf || !uv->plainbuf)
         return GOSIP_ERR_NOMEM;
-    int rc = gosip_transport_new(&uv->tp, &cfg->tp, &tramps, uv);
+    int rc = 0;
+    if (uv->stack)
+        uv->tp = gosip_stack_transport(uv->stack);
+    else
+        rc = gosip_transport_new(&uv->tp, &cfg->tp, &tramps, uv);
     if (rc != 0)
         return rc;
     /* The client side always exists (outbound TLS may be asked for at any time); the
@@ -273,11 +292,52 @@ static int create_parts(gosip_uv *uv, const gosip_uv_config *cfg)
     return gosip__tls_ctx_new(&uv->tls, cfg);
 }
 
+/* Nonzero when another runtime already drives the stack (its trampolines are installed). */
+static int stack_taken(gosip_stack *stack)
+{
+    gosip_tp_callbacks cur;
+    void *cur_ud;
+    gosip_tp_get_callbacks(gosip_stack_transport(stack), &cur, &cur_ud);
+    return cur.on_message == tramp_message;
+}
+
+/* The stack's own callbacks become the application's, behind the trampolines, so that
+ * runtime-detected failures (TLS) reach the stack with their codes. */
+static void take_over_stack(gosip_uv *uv)
+{
+    gosip_tp_get_callbacks(uv->tp, &uv->app_cb, &uv->app_ud);
+    gosip_tp_set_callbacks(uv->tp, &tramps, uv);
+    gosip__uv_stack_attach(uv);
+}
+
+static void init_fields(gosip_uv *uv, uv_loop_t *loop, const gosip_uv_config *cfg,
+                        const gosip_tp_callbacks *cb, void *user_data)
+{
+    uv->loop = loop; /* NULL: own_loop_new */
+    uv->app_cb = cb ? *cb : (gosip_tp_callbacks){0};
+    uv->app_ud = user_data;
+    uv->hs_timeout = cfg->tls_handshake_timeout ? cfg->tls_handshake_timeout : GOSIP_SEC(10);
+    /* Unwritten bytes per connection: the core's pre-open queue bound, and at least two
+     * messages of the largest size. */
+    uv->max_write_queue = cfg->tp.max_conn_queue;
+    size_t two = 2 * (cfg->tp.limits.max_msg_size ? cfg->tp.limits.max_msg_size : 65535u);
+    if (uv->max_write_queue < two)
+        uv->max_write_queue = two;
+}
+
 int gosip_uv_new(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
                  const gosip_tp_callbacks *cb, void *user_data)
 {
+    return gosip__uv_create(out, loop, cfg, NULL, cb, user_data);
+}
+
+int gosip__uv_create(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
+                     gosip_stack *stack, const gosip_tp_callbacks *cb, void *user_data)
+{
     if (!out)
         return GOSIP_ERR_INVALID_ARG;
+    if (stack && stack_taken(stack))
+        return GOSIP_ERR_STATE;
     gosip_uv_config dflt;
     if (!cfg) {
         gosip_uv_config_default(&dflt);
@@ -290,16 +350,8 @@ int gosip_uv_new(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
         return GOSIP_ERR_NOMEM;
     memset(uv, 0, sizeof *uv);
     uv->mem = mem;
-    uv->loop = loop; /* NULL: own_loop_new below */
-    uv->app_cb = cb ? *cb : (gosip_tp_callbacks){0};
-    uv->app_ud = user_data;
-    uv->hs_timeout = cfg->tls_handshake_timeout ? cfg->tls_handshake_timeout : GOSIP_SEC(10);
-    /* Unwritten bytes per connection: the core's pre-open queue bound, and at least two
-     * messages of the largest size. */
-    uv->max_write_queue = cfg->tp.max_conn_queue;
-    size_t two = 2 * (cfg->tp.limits.max_msg_size ? cfg->tp.limits.max_msg_size : 65535u);
-    if (uv->max_write_queue < two)
-        uv->max_write_queue = two;
+    uv->stack = stack;
+    init_fields(uv, loop, cfg, cb, user_data);
     int rc = loop ? 0 : own_loop_new(uv);
     loop = uv->loop;
     if (rc == 0)
@@ -322,6 +374,8 @@ int gosip_uv_new(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
     uv_prepare_start(&uv->prepare, on_prepare);
     /* The prepare handle alone must not keep the application's loop running. */
     uv_unref((uv_handle_t *)&uv->prepare);
+    if (stack)
+        take_over_stack(uv);
     *out = uv;
     return 0;
 }
@@ -394,6 +448,9 @@ static void finish_close(gosip_uv *uv)
         return;
     void (*cb)(gosip_uv *, void *) = uv->close_cb;
     void *ud = uv->close_ud;
+    /* The stack is whole again before close_cb, which may free it. */
+    if (uv->stack)
+        gosip__uv_stack_release(uv);
     if (cb)
         cb(uv, ud);
     free_parts(uv);
@@ -429,6 +486,8 @@ void gosip_uv_close(gosip_uv *uv, void (*close_cb)(gosip_uv *uv, void *ud), void
     uv->closing = 1;
     uv->close_cb = close_cb;
     uv->close_ud = ud;
+    if (uv->stack)
+        gosip__uv_stack_close(uv);
     gosip__uv_conn_close_all(uv);
     gosip__uv_lp_close_all(uv);
     uv_close((uv_handle_t *)&uv->timer, on_core_handle_closed);

@@ -1,7 +1,8 @@
 /*
  * Internal state of the libuv runtime (gosip/uv.h), shared by runtime.c (lifetime, timer,
- * output drain), listen.c (listening points, UDP) and conn.c / conn_tls.c (TCP and TLS
- * connections). The runtime uses only the public transport API (API.md section 9).
+ * output drain), listen.c (listening points, UDP), conn.c / conn_tls.c (TCP and TLS
+ * connections) and stack_glue.c (driving a whole gosip_stack). The runtime uses only the
+ * public core API (API.md section 9).
  *
  * Lifetime: every libuv handle the runtime initialises is counted in `handles`; each
  * close callback counts down, and the runtime struct is freed only when the count (and
@@ -23,6 +24,15 @@
 
 typedef struct gosip__uv_lp gosip__uv_lp;
 typedef struct gosip__uv_conn gosip__uv_conn;
+typedef struct gosip__uv_sq gosip__uv_sq;
+
+/* One RFC 3263 lookup asked by the stack (stack mode). It lives until the resolver's
+ * callback, which always comes; a cancelled one is then dropped without an answer. */
+struct gosip__uv_sq {
+    gosip_uv *uv;
+    gosip_resolve_query *q; /* NULL once cancelled */
+    gosip__uv_sq *prev, *next;
+};
 
 /* A listening point's socket. Its first member is the runtime, like that of a connection,
  * so that one alloc_cb serves both (handle->data points at the owner). */
@@ -66,6 +76,8 @@ struct gosip_uv {
     unsigned running;    /* gosip_uv_run calls in progress */
     int finished;        /* closed with an own loop: freed when gosip_uv_run returns */
     gosip_transport *tp;
+    gosip_stack *stack;    /* stack mode (gosip_uv_new_stack): tp is the stack's, not owned */
+    gosip__uv_sq *queries; /* the stack's lookups in flight */
     const gosip_mem *mem;
     gosip_tp_callbacks app_cb;
     void *app_ud;
@@ -101,6 +113,14 @@ void gosip__uv_report(gosip_uv *uv, int code, int sys_error, gosip_tp_kind kind,
 void gosip__uv_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 int gosip__uv_sa_from_addr(const gosip_addr *a, struct sockaddr_storage *ss);
 int gosip__uv_addr_from_sa(const struct sockaddr *sa, gosip_addr *a);
+
+int gosip__uv_create(gosip_uv **out, uv_loop_t *loop, const gosip_uv_config *cfg,
+                     gosip_stack *stack, const gosip_tp_callbacks *cb, void *user_data);
+
+/* stack_glue.c */
+void gosip__uv_stack_attach(gosip_uv *uv);
+void gosip__uv_stack_close(gosip_uv *uv);
+void gosip__uv_stack_release(gosip_uv *uv);
 
 /* listen.c */
 void gosip__uv_udp_send(gosip_uv *uv, const gosip_tx *tx);

@@ -1,0 +1,461 @@
+/*
+ * The libuv runtime driving whole stacks (gosip_uv_new_stack): two stacks on one loop
+ * over loopback complete an OPTIONS client and server transaction over UDP and TCP, with
+ * the stack's timers and output run by the runtime; a Request-URI naming a host goes
+ * through the runtime's resolver (c-ares against a dnsmasq this test starts, since the
+ * sandbox's resolver cannot be relied on); closing the runtime while a transaction waits
+ * on a lookup or a response leaves the stack to end it with GOSIP_ERR_DESTROYED.
+ */
+#define _DEFAULT_SOURCE /* <uv.h> needs POSIX types hidden by -std=c11 */
+#define _POSIX_C_SOURCE 200809L
+#include "uv_testutil.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- dnsmasq (as uv_resolve_test) */
+
+static pid_t dns_pid = -1;
+static unsigned dns_port;
+static char dns_servers[32];
+
+static void dns_stop(void)
+{
+    if (dns_pid <= 0)
+        return;
+    kill(dns_pid, SIGTERM);
+    int st;
+    for (int i = 0; i < 200 && waitpid(dns_pid, &st, WNOHANG) == 0; i++)
+        usleep(10000);
+    if (waitpid(dns_pid, &st, WNOHANG) == 0) {
+        kill(dns_pid, SIGKILL);
+        waitpid(dns_pid, &st, 0);
+    }
+    dns_pid = -1;
+}
+
+/* The child is killed with the test, even by a CTest timeout's SIGKILL. */
+static pid_t spawn_child(const char *bin, char **argv)
+{
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+#ifdef __linux__
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+#endif
+    if (getppid() != parent)
+        _exit(127);
+    execv(bin, argv);
+    _exit(127);
+}
+
+static unsigned probe_bind(int type, unsigned port)
+{
+    int fd = socket(AF_INET, type, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof sa;
+    unsigned got = 0;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        got = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return got;
+}
+
+static unsigned free_port(void)
+{
+    for (int i = 0; i < 20; i++) {
+        unsigned port = probe_bind(SOCK_DGRAM, 0);
+        if (port && probe_bind(SOCK_STREAM, port) == port)
+            return port;
+    }
+    return 0;
+}
+
+/* One A query for "localhost"; 1 when any answer came back within 200 ms. */
+static int dns_answers(void)
+{
+    static const unsigned char q[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,
+                                      0,    0,    0,    9,    'l', 'o', 'c', 'a', 'l',
+                                      'h',  'o',  's',  't',  0,   0,   1,   0,   1};
+    int fd = socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0)
+        return 0;
+    struct timeval tv = {0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    struct sockaddr_in sa = {.sin_family = AF_INET,
+                             .sin_port = htons((uint16_t)dns_port),
+                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    unsigned char buf[512];
+    int ok = sendto(fd, q, sizeof q, 0, (struct sockaddr *)&sa, sizeof sa) == (ssize_t)sizeof q &&
+             recv(fd, buf, sizeof buf, 0) >= 12 && buf[0] == 0x12 && buf[1] == 0x34;
+    close(fd);
+    return ok;
+}
+
+static const char *dnsmasq_path(void)
+{
+    static const char *paths[] = {"/usr/sbin/dnsmasq", "/usr/local/sbin/dnsmasq",
+                                  "/usr/bin/dnsmasq"};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (access(paths[i], X_OK) == 0)
+            return paths[i];
+    return NULL;
+}
+
+/* "localhost" has an A record only: an AAAA answer would add an IPv6 target the IPv4-only
+ * stacks cannot use. */
+static int dns_start_on(const char *bin, unsigned port)
+{
+    static char port_arg[32];
+    dns_port = port;
+    snprintf(port_arg, sizeof port_arg, "--port=%u", port);
+    snprintf(dns_servers, sizeof dns_servers, "127.0.0.1:%u", port);
+    const char *args[] = {bin,
+                          "--keep-in-foreground",
+                          "--no-resolv",
+                          "--no-hosts",
+                          "--conf-file=/dev/null",
+                          "--listen-address=127.0.0.1",
+                          "--bind-interfaces",
+                          "--pid-file",
+                          "--local=/localhost/",
+                          "--local-ttl=300",
+                          "--host-record=localhost,127.0.0.1",
+                          port_arg,
+                          NULL};
+    dns_pid = spawn_child(bin, (char **)(uintptr_t)args);
+    if (dns_pid < 0)
+        return -1;
+    int st;
+    for (int i = 0; i < 50; i++) {
+        if (waitpid(dns_pid, &st, WNOHANG) == dns_pid) {
+            dns_pid = -1;
+            return -1;
+        }
+        if (dns_answers())
+            return 0;
+    }
+    dns_stop();
+    return -1;
+}
+
+static int dns_start(void)
+{
+    const char *bin = dnsmasq_path();
+    if (!bin)
+        return -1;
+    for (int attempt = 0; attempt < 5; attempt++) {
+        unsigned port = free_port();
+        if (port && dns_start_on(bin, port) == 0)
+            return 0;
+    }
+    return -1;
+}
+
+/* ---------------------------------------------------------------- a stack on the loop */
+
+typedef struct peer {
+    gosip_stack *stack;
+    gosip_uv *uv;
+    gosip_lp *udp, *tcp;
+    int answer; /* on_request answers 200 statefully */
+    int requests, responses, last_status;
+    int io_errors, last_io_code;
+    int terminated, last_term_reason;
+    int closed;
+} peer;
+
+static void on_request(gosip_provider *p, const gosip_request_event *ev, void *ud)
+{
+    peer *x = ud;
+    x->requests++;
+    if (!x->answer || ev->txn)
+        return;
+    gosip_txn *t;
+    assert_int_equal(gosip_provider_new_server_txn(p, ev->msg, &t), 0);
+    gosip_msg *resp;
+    assert_int_equal(gosip_msg_new_response(&resp, ev->msg, 200, GOSIP_STR_NULL, GOSIP_STR("b1")),
+                     0);
+    assert_int_equal(gosip_txn_send_response(t, resp, ev->now), 0);
+    gosip_msg_unref(resp);
+    gosip_txn_unref(t);
+}
+
+static void on_response(gosip_provider *p, const gosip_response_event *ev, void *ud)
+{
+    (void)p;
+    peer *x = ud;
+    x->responses++;
+    x->last_status = gosip_msg_status(ev->msg);
+}
+
+static void on_io_error(gosip_provider *p, const gosip_io_error_event *ev, void *ud)
+{
+    (void)p;
+    peer *x = ud;
+    x->io_errors++;
+    x->last_io_code = ev->code;
+}
+
+static void on_terminated(gosip_provider *p, const gosip_txn_terminated_event *ev, void *ud)
+{
+    (void)p;
+    peer *x = ud;
+    if (gosip_txn_is_client(ev->txn)) {
+        x->terminated++;
+        x->last_term_reason = ev->reason;
+    }
+}
+
+/* dns: the DNS servers for the runtime's resolver, NULL for the system's. */
+static void peer_new(peer *x, tuv_loop *L, const char *dns)
+{
+    memset(x, 0, sizeof *x);
+    gosip_config cfg;
+    gosip_config_default(&cfg);
+    cfg.mem = tu_mem_tracked();
+    cfg.t4 = GOSIP_MS(50); /* Timer K: the client transaction ends soon after its 200 */
+    static const gosip_listener lis = {.on_request = on_request,
+                                       .on_response = on_response,
+                                       .on_io_error = on_io_error,
+                                       .on_transaction_terminated = on_terminated};
+    assert_int_equal(gosip_stack_new(&x->stack, &cfg, &lis, x), 0);
+    gosip_uv_config ucfg;
+    gosip_uv_config_default(&ucfg);
+    ucfg.tp.mem = tu_mem_tracked();
+    ucfg.dns_servers = dns;
+    assert_int_equal(gosip_uv_new_stack(&x->uv, &L->loop, &ucfg, x->stack), 0);
+    assert_ptr_equal(gosip_uv_transport(x->uv), gosip_stack_transport(x->stack));
+    assert_int_equal(gosip_uv_listen(x->uv, GOSIP_TP_UDP, "127.0.0.1", 0, &x->udp), 0);
+    assert_int_equal(gosip_uv_listen(x->uv, GOSIP_TP_TCP, "127.0.0.1", 0, &x->tcp), 0);
+    assert_int_not_equal(gosip_lp_addr(x->udp)->port, 0);
+}
+
+/* The application frees the stack from close_cb: the runtime has handed it back. */
+static void on_peer_closed(gosip_uv *uv, void *ud)
+{
+    (void)uv;
+    peer *x = ud;
+    gosip_stack_free(x->stack);
+    x->stack = NULL;
+    x->closed = 1;
+}
+
+static int peer_is_closed(void *p)
+{
+    return ((peer *)p)->closed;
+}
+
+static void peer_close(peer *x, tuv_loop *L)
+{
+    gosip_uv_close(x->uv, on_peer_closed, x);
+    tuv_run_until(L, peer_is_closed, x);
+}
+
+/* Starts an OPTIONS client transaction from a to uri; the stack keeps the only reference. */
+static void send_options_to(peer *a, const char *uri)
+{
+    gosip_request_spec spec;
+    memset(&spec, 0, sizeof spec);
+    spec.method = GOSIP_METHOD_OPTIONS;
+    spec.request_uri = gosip_str_from_cstr(uri);
+    spec.from = GOSIP_STR("<sip:a@127.0.0.1>");
+    spec.to = GOSIP_STR("<sip:b@127.0.0.1>");
+    spec.via_host = GOSIP_STR("127.0.0.1");
+    spec.max_forwards = -1;
+    gosip_msg *req;
+    assert_int_equal(gosip_msg_new_request(&req, tu_mem_tracked(), &spec), 0);
+    gosip_txn *t;
+    assert_int_equal(gosip_provider_new_client_txn(gosip_stack_provider(a->stack), req, &t), 0);
+    gosip_msg_unref(req);
+    assert_int_equal(gosip_txn_send_request(t, uv_hrtime()), 0);
+    gosip_txn_unref(t);
+}
+
+/* To B's point of kind, under the name host. */
+static void send_options(peer *a, const char *host, const peer *b, gosip_tp_kind kind)
+{
+    char uri[128];
+    snprintf(uri, sizeof uri, "sip:%s:%u%s", host,
+             gosip_lp_addr(kind == GOSIP_TP_UDP ? b->udp : b->tcp)->port,
+             kind == GOSIP_TP_TCP ? ";transport=tcp" : "");
+    send_options_to(a, uri);
+}
+
+/* ---------------------------------------------------------------- exchanges */
+
+/* The Request-URI is sip:<host>:<B's port of the kind>, with ;transport=tcp for TCP. */
+static void run_exchange(gosip_tp_kind kind, const char *host, const char *dns)
+{
+    tuv_loop L;
+    tuv_loop_init(&L, 30000);
+    peer a, b;
+    peer_new(&a, &L, dns);
+    peer_new(&b, &L, NULL);
+    b.answer = 1;
+    send_options(&a, host, &b, kind);
+    tuv_wait_count(&L, &a.terminated, 1);
+    assert_int_equal(b.requests, 1);
+    assert_int_equal(a.responses, 1);
+    assert_int_equal(a.last_status, 200);
+    assert_int_equal(a.io_errors, 0);
+    assert_int_equal(a.last_term_reason, 0);
+    peer_close(&a, &L);
+    peer_close(&b, &L);
+    tuv_loop_finish(&L);
+}
+
+static void options_udp(void **state)
+{
+    (void)state;
+    run_exchange(GOSIP_TP_UDP, "127.0.0.1", NULL);
+}
+
+static void options_tcp(void **state)
+{
+    (void)state;
+    run_exchange(GOSIP_TP_TCP, "127.0.0.1", NULL);
+}
+
+/* The host is a name: the stack asks the runtime's resolver (c-ares, here against
+ * dnsmasq serving localhost's A record). */
+static void options_localhost_dnsmasq(void **state)
+{
+    (void)state;
+    if (dns_pid <= 0)
+        skip(); /* no dnsmasq binary */
+    run_exchange(GOSIP_TP_UDP, "localhost", dns_servers);
+    run_exchange(GOSIP_TP_TCP, "localhost", dns_servers);
+}
+
+/* ---------------------------------------------------------------- close while pending */
+
+static void expect_destroyed(const peer *a)
+{
+    assert_int_equal(a->io_errors, 1);
+    assert_int_equal(a->last_io_code, GOSIP_ERR_DESTROYED);
+    assert_int_equal(a->terminated, 1);
+    assert_int_equal(a->last_term_reason, GOSIP_ERR_DESTROYED);
+    assert_int_equal(a->responses, 0);
+}
+
+/* A DNS server that never answers (a bound socket nobody reads) keeps the lookup pending
+ * until the runtime closes; its answer must then never reach the freed stack. */
+static void close_during_resolution(void **state)
+{
+    (void)state;
+    tuv_loop L;
+    tuv_loop_init(&L, 30000);
+    uv_udp_t silent;
+    assert_int_equal(uv_udp_init(&L.loop, &silent), 0);
+    struct sockaddr_in sa;
+    uv_ip4_addr("127.0.0.1", 0, &sa);
+    assert_int_equal(uv_udp_bind(&silent, (const struct sockaddr *)&sa, 0), 0);
+    int len = sizeof sa;
+    uv_udp_getsockname(&silent, (struct sockaddr *)&sa, &len);
+    char dns[32];
+    snprintf(dns, sizeof dns, "127.0.0.1:%u", ntohs(sa.sin_port));
+    peer a;
+    peer_new(&a, &L, dns);
+    send_options_to(&a, "sip:pending.test:5060");
+    tuv_run_for(&L, 50);
+    assert_int_equal(a.io_errors, 0);
+    assert_int_equal(a.terminated, 0);
+    peer_close(&a, &L);
+    expect_destroyed(&a);
+    uv_close((uv_handle_t *)&silent, NULL);
+    tuv_loop_finish(&L);
+}
+
+/* B receives the request and never answers: A's transaction waits on a response (its
+ * retransmission timer armed) when its runtime closes. */
+static void close_during_response_wait(gosip_tp_kind kind)
+{
+    tuv_loop L;
+    tuv_loop_init(&L, 30000);
+    peer a, b;
+    peer_new(&a, &L, NULL);
+    peer_new(&b, &L, NULL);
+    send_options(&a, "127.0.0.1", &b, kind);
+    tuv_wait_count(&L, &b.requests, 1);
+    assert_int_equal(a.io_errors, 0);
+    peer_close(&a, &L);
+    expect_destroyed(&a);
+    peer_close(&b, &L);
+    tuv_loop_finish(&L);
+}
+
+static void close_waiting_response_udp(void **state)
+{
+    (void)state;
+    close_during_response_wait(GOSIP_TP_UDP);
+}
+
+static void close_waiting_response_tcp(void **state)
+{
+    (void)state;
+    close_during_response_wait(GOSIP_TP_TCP);
+}
+
+/* ---------------------------------------------------------------- arguments */
+
+static void one_runtime_per_stack(void **state)
+{
+    (void)state;
+    tuv_loop L;
+    tuv_loop_init(&L, 30000);
+    peer a;
+    peer_new(&a, &L, NULL);
+    gosip_uv *second = NULL;
+    assert_int_equal(gosip_uv_new_stack(&second, &L.loop, NULL, a.stack), GOSIP_ERR_STATE);
+    assert_null(second);
+    assert_int_equal(gosip_uv_new_stack(&second, &L.loop, NULL, NULL), GOSIP_ERR_INVALID_ARG);
+    peer_close(&a, &L);
+    tuv_loop_finish(&L);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    atexit(dns_stop);
+    if (!dnsmasq_path())
+        fprintf(stderr, "uv_stack: no dnsmasq binary: the localhost test is skipped\n");
+    else if (dns_start() != 0)
+        fprintf(stderr, "uv_stack: dnsmasq did not start: the localhost test is skipped\n");
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    dns_stop();
+    return 0;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(options_udp),
+        cmocka_unit_test(options_tcp),
+        cmocka_unit_test(options_localhost_dnsmasq),
+        cmocka_unit_test(close_during_resolution),
+        cmocka_unit_test(close_waiting_response_udp),
+        cmocka_unit_test(close_waiting_response_tcp),
+        cmocka_unit_test(one_runtime_per_stack),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
