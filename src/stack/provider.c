@@ -110,8 +110,10 @@ int gosip_provider_send_request(gosip_provider *p, gosip_msg *req, gosip_tstamp 
     s->now = now;
     t->add_via = (unsigned char)add_via;
     t->started = 1;
+    gosip__stack_hold(s);
     gosip__client_route(t);
     gosip_txn_unref(t);
+    gosip__stack_drop(s);
     return 0;
 }
 

@@ -254,6 +254,11 @@ int gosip__stack_enter(gosip_stack *s, gosip_tstamp now)
     return 0;
 }
 
+void gosip__stack_hold(gosip_stack *s)
+{
+    s->depth++;
+}
+
 void gosip__stack_leave(gosip_stack *s)
 {
     if (--s->depth == 0 && s->pending_free) {

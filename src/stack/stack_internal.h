@@ -97,6 +97,10 @@ void gosip__stack_unref(gosip_stack *s);
  * callback once the outermost input unwinds. enter returns 0 or an error to return. */
 int gosip__stack_enter(gosip_stack *s, gosip_tstamp now);
 void gosip__stack_leave(gosip_stack *s);
+/* Around API calls that may call back (allowed inside callbacks too): a stack freed by one
+ * of those callbacks is released when the outermost call returns. */
+void gosip__stack_hold(gosip_stack *s);
+#define gosip__stack_drop gosip__stack_leave
 /* Calls listener member `fn` with the depth counted. */
 #define GOSIP__EMIT(s, fn, ev)                                                                     \
     do {                                                                                           \

@@ -114,13 +114,15 @@ int gosip_txn_send_response(gosip_txn *t, gosip_msg *resp, gosip_tstamp now)
     if (!response_fits(t, resp))
         return GOSIP_ERR_INVALID_ARG;
     s->now = now;
+    gosip__stack_hold(s);
     gosip_txn_ref(t);
     int rc = gosip__txn_server_send_response(t->fsm, resp, now);
     if (rc == 0)
         t->trying_at = GOSIP_TSTAMP_NONE;
-    if (!t->ended)
+    if (!t->ended && !s->dead)
         gosip__timers_update(s, t);
     gosip_txn_unref(t);
+    gosip__stack_drop(s);
     return rc;
 }
 
@@ -139,11 +141,14 @@ int gosip_txn_terminate(gosip_txn *t, gosip_tstamp now)
         return GOSIP_ERR_INVALID_ARG;
     if (t->ended)
         return GOSIP_ERR_STATE;
+    gosip_stack *s = t->stack;
     if (now != GOSIP_TSTAMP_NONE)
-        t->stack->now = now;
+        s->now = now;
+    gosip__stack_hold(s);
     gosip_txn_ref(t);
     gosip__txn_fail(t, GOSIP_ERR_DESTROYED, 0, "the transaction was terminated");
     gosip__txn_end(t, GOSIP_ERR_DESTROYED);
     gosip_txn_unref(t);
+    gosip__stack_drop(s);
     return 0;
 }

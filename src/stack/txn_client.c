@@ -302,6 +302,7 @@ int gosip_txn_send_request(gosip_txn *t, gosip_tstamp now)
         return GOSIP_ERR_STATE;
     s->now = now;
     t->started = 1;
+    gosip__stack_hold(s);
     gosip_txn_ref(t);
     /* a CANCEL goes where its INVITE went (9.1) */
     gosip_txn *inv = NULL;
@@ -314,6 +315,7 @@ int gosip_txn_send_request(gosip_txn *t, gosip_tstamp now)
     else
         gosip__client_route(t);
     gosip_txn_unref(t);
+    gosip__stack_drop(s);
     return 0;
 }
 
