@@ -305,6 +305,62 @@ static void test_cancel_pending_invite(void **state)
     two_free(&net);
 }
 
+static ts_fate dup_all(ts_net *net, const ts_pkt *p, int seq, void *ud)
+{
+    (void)net;
+    (void)p;
+    (void)seq;
+    (void)ud;
+    return TS_DUP;
+}
+
+static void test_duplicated_datagrams(void **state)
+{
+    (void)state;
+    ts_net net;
+    two_nodes(&net, 486, 1);
+    net.filter = dup_all;
+    gosip_txn *t = send_new(&net, 0, "INVITE", "sip:bob@" B_HOST);
+    ts_run(&net, GOSIP_SEC(1));
+    /* every message arrived twice: the server's application saw the INVITE once and the
+     * client's the 486 once; provisional responses pass up each time in Proceeding
+     * (17.1.1.2), telling them apart is the dialog's job */
+    assert_int_equal(ts_count_ev(&net, 1, 'q'), 1);
+    assert_int_equal(ts_count_ev(&net, 0, 'r'), 3);
+    assert_int_equal(ts_ev(&net, 0, 'r', 0)->status, 180);
+    assert_int_equal(ts_ev(&net, 0, 'r', 1)->status, 180);
+    assert_int_equal(ts_ev(&net, 0, 'r', 2)->status, 486);
+    assert_true(gosip_stack_stats_get(net.nodes[1].stack)->retransmissions_absorbed >= 2);
+    gosip_txn_unref(t);
+    two_free(&net);
+}
+
+/* Holds the 180 back so that it arrives after the final response. */
+static ts_fate late_ringing(ts_net *net, const ts_pkt *p, int seq, void *ud)
+{
+    (void)net;
+    (void)seq;
+    (void)ud;
+    return strncmp(p->text, "SIP/2.0 180", 11) == 0 ? TS_DELAY : TS_PASS;
+}
+
+static void test_reordered_provisional_absorbed(void **state)
+{
+    (void)state;
+    ts_net net;
+    two_nodes(&net, 486, 1);
+    net.filter = late_ringing;
+    net.delay = GOSIP_MS(100);
+    gosip_txn *t = send_new(&net, 0, "INVITE", "sip:bob@" B_HOST);
+    assert_int_equal(ts_ev(&net, 0, 'r', 0)->status, 486);
+    ts_run(&net, GOSIP_SEC(1));
+    /* the late 180 reached a Completed transaction, which keeps it from the application */
+    assert_int_equal(ts_count_ev(&net, 0, 'r'), 1);
+    assert_int_equal(gosip_txn_state_of(t), GOSIP_TXN_COMPLETED);
+    gosip_txn_unref(t);
+    two_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +372,8 @@ int main(void)
         cmocka_unit_test(test_invite_ring_busy),
         cmocka_unit_test(test_invite_2xx_ack_reaches_application),
         cmocka_unit_test(test_cancel_pending_invite),
+        cmocka_unit_test(test_duplicated_datagrams),
+        cmocka_unit_test(test_reordered_provisional_absorbed),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

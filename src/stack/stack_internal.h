@@ -144,7 +144,8 @@ void gosip__txn_on_tp_error(gosip_txn *t, int code);
 void gosip__client_route(gosip_txn *t);
 /* Targets arrived (or failed) for t. */
 void gosip__client_targets(gosip_txn *t, int status, const gosip_target *targets, size_t n);
-/* Starts the next attempt after a failure; 0 when one started, else an error. */
+/* Starts the next attempt after a failure: 0 when the failure is handled (an attempt
+ * started, or the transaction ended when it could not), else an error and nothing changed. */
 int gosip__client_failover(gosip_txn *t);
 void gosip__route_clear(gosip_stack *s, gosip__route *r);
 

@@ -286,7 +286,10 @@ int gosip__client_failover(gosip_txn *t)
     s->stats.failovers++;
     rc = start_attempt(t, msg);
     gosip_msg_unref(msg);
-    return rc;
+    /* the failed attempt's machine is gone: this attempt's failure is the outcome */
+    if (rc && !t->ended)
+        end_failed(t, rc);
+    return 0;
 }
 
 /* ---------------------------------------------------------------- public */
