@@ -7,6 +7,8 @@
 #   make run             build (Release) and lint the two example messages with gosip-lint
 #   make bench           build (Release) and run every bench_* program (oSIP and Sofia-SIP side by side)
 #   make bench-transport build (Release) and measure gosip-responder under SIPp load (needs sipp)
+#   make bench-txn       build (Release) and run bench_txn (transactions/s, bytes per transaction)
+#   make bench-txn-load  build (Release) and measure gosip-txn serve under SIPp load (needs sipp)
 #   make fuzz FUZZ_SECONDS=600   the long fuzz run: every fuzzer for FUZZ_SECONDS seconds
 #   make valgrind        the Release unit tests under valgrind (leaks are errors)
 #   make install [PREFIX=/usr/local]   (PREFIX is a configure option: it also sets gosip.pc)
@@ -109,6 +111,18 @@ bench: release
 .PHONY: bench-transport
 bench-transport: release
 	bench/transport/run.sh $(BUILD_DIR)
+
+# The transaction layer alone on a virtual clock, no sockets: GoSIP vs oSIP transactions/s and
+# bytes per live transaction (bench/bench_txn.c).
+.PHONY: bench-txn
+bench-txn: release
+	$(BUILD_DIR)/bench_txn </dev/null
+
+# SIPp MESSAGE load on loopback at rising rates against `gosip-txn serve` (stateful UDP):
+# calls ok/failed and the server's CPU per transaction (bench/txn/run.sh).
+.PHONY: bench-txn-load
+bench-txn-load: release
+	bench/txn/run.sh $(BUILD_DIR)
 
 valgrind: release
 	@n=0; failed=0; while IFS= read -r t; do \
