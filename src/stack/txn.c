@@ -304,7 +304,8 @@ void gosip__txn_on_message(gosip_txn *t, gosip_msg *m, const gosip_rx_info *rx)
         gosip__txn_client_on_response(t->fsm, m, s->now);
     else
         gosip__txn_server_on_request(t->fsm, m, s->now);
-    if (!t->delivered)
+    /* an ACK the server transaction keeps (of a non-2xx) is not a retransmission */
+    if (!t->delivered && gosip_msg_method(m) != GOSIP_METHOD_ACK)
         s->stats.retransmissions_absorbed++;
     if (!t->ended)
         gosip__timers_update(s, t);
