@@ -330,7 +330,8 @@ static void test_duplicated_datagrams(void **state)
     assert_int_equal(ts_ev(&net, 0, 'r', 0)->status, 180);
     assert_int_equal(ts_ev(&net, 0, 'r', 1)->status, 180);
     assert_int_equal(ts_ev(&net, 0, 'r', 2)->status, 486);
-    assert_true(gosip_stack_stats_get(net.nodes[1].stack)->retransmissions_absorbed >= 2);
+    /* the INVITE copy; the ACK and its copy are kept by the transaction but not counted */
+    assert_int_equal(gosip_stack_stats_get(net.nodes[1].stack)->retransmissions_absorbed, 1);
     gosip_txn_unref(t);
     two_free(&net);
 }
