@@ -242,6 +242,28 @@ static void test_resolution_failure_is_an_outcome(void **state)
     ts_free(&net);
 }
 
+static void test_resolver_removed_fails_lookups(void **state)
+{
+    (void)state;
+    ts_net net = {0};
+    fake_res res = {0};
+    ts_node_add(&net, A_HOST, 5060, NULL);
+    gosip_resolver r = {fake_resolve, fake_cancel, &res};
+    gosip_stack_set_resolver(net.nodes[0].stack, &r);
+    gosip_msg *req = ts_request("OPTIONS", "sip:bob@example.org");
+    gosip_txn *t = start(&net, req);
+    assert_int_equal(net.n_evs, 0);
+    gosip_stack_set_resolver(net.nodes[0].stack, NULL);
+    assert_int_equal(res.cancelled, 1);
+    assert_int_equal(net.n_evs, 2);
+    assert_int_equal(net.evs[0].kind, 'e');
+    assert_int_equal(net.evs[0].code, GOSIP_ERR_DESTROYED);
+    assert_int_equal(net.evs[1].kind, 'x');
+    gosip_msg_unref(req);
+    gosip_txn_unref(t);
+    ts_free(&net);
+}
+
 static void test_no_listening_point_for_tcp(void **state)
 {
     (void)state;
@@ -381,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_failover_on_timeout),
         cmocka_unit_test(test_failover_on_503),
         cmocka_unit_test(test_resolution_failure_is_an_outcome),
+        cmocka_unit_test(test_resolver_removed_fails_lookups),
         cmocka_unit_test(test_no_listening_point_for_tcp),
         cmocka_unit_test(test_free_with_pending_transactions),
         cmocka_unit_test(test_free_inside_callback_is_deferred),

@@ -203,7 +203,11 @@ typedef struct gosip_resolver {
     void *user_data;
 } gosip_resolver;
 
-/** Installs the resolver (copied); NULL restores numeric-only resolution. */
+/**
+ * Installs the resolver (copied); NULL restores numeric-only resolution. Lookups the
+ * previous resolver still owed are cancelled through it and their requests fail with
+ * on_io_error(GOSIP_ERR_DESTROYED). Not from inside a callback of this stack.
+ */
 GOSIP_EXTERN void gosip_stack_set_resolver(gosip_stack *stack, const gosip_resolver *r);
 /**
  * Delivers the targets of a query, in the order to try them (copied), or a failure

@@ -213,10 +213,16 @@ static void release(gosip_stack *s)
     gosip__stack_unref(s);
 }
 
+static int release_if_pending(gosip_stack *s);
+
 void gosip_stack_free(gosip_stack *stack)
 {
-    if (!stack || stack->dead)
+    if (!stack)
         return;
+    if (stack->dead) {
+        release_if_pending(stack);
+        return;
+    }
     end_all(stack);
     stack->dead = 1; /* after the events: they were owed to the application */
     if (stack->depth) {
@@ -287,9 +293,35 @@ const gosip_stack_stats *gosip_stack_stats_get(const gosip_stack *stack)
     return &stack->stats;
 }
 
+/* The lookups the old resolver still owes can no longer arrive: they fail now. */
+static void fail_lookups(gosip_stack *s, const gosip_resolver *old)
+{
+    gosip_txn *t = s->live;
+    while (t) {
+        if (!t->route.query) {
+            t = t->next;
+            continue;
+        }
+        if (old->cancel)
+            old->cancel(old->user_data, t->route.query);
+        gosip__stack_free_mem(s, t->route.query);
+        t->route.query = NULL;
+        /* counted as a callback: a free from it is released by the next stack call */
+        s->depth++;
+        gosip__txn_fail(t, GOSIP_ERR_DESTROYED, 0, "the resolver was removed");
+        gosip__txn_end(t, GOSIP_ERR_DESTROYED);
+        s->depth--;
+        t = s->dead ? NULL : s->live; /* the list changed: start again */
+    }
+}
+
 void gosip_stack_set_resolver(gosip_stack *stack, const gosip_resolver *r)
 {
+    if (!stack || stack->dead)
+        return;
+    gosip_resolver old = stack->resolver;
     stack->resolver = r ? *r : (gosip_resolver){0};
+    fail_lookups(stack, &old);
 }
 
 int gosip_stack_recv(gosip_stack *stack, gosip_lp *lp, const gosip_addr *from, const void *data,
