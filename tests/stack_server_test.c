@@ -293,6 +293,46 @@ static void test_retransmission_before_transaction_is_new(void **state)
     ts_free(&net);
 }
 
+/* A server transaction with T1 = 100 ms: Timer G from 100 ms, Timer H at 64*T1. */
+static void busy_fast(ts_node *n, const gosip_request_event *ev)
+{
+    if (ev->txn || gosip_msg_method(ev->msg) != GOSIP_METHOD_INVITE)
+        return;
+    gosip_txn *t = NULL;
+    assert_int_equal(gosip_provider_new_server_txn(gosip_stack_provider(n->stack), ev->msg, &t), 0);
+    assert_int_equal(gosip_txn_set_timers(t, GOSIP_MS(100), 0, 0), 0);
+    gosip_msg *r = NULL;
+    assert_int_equal(gosip_msg_new_response(&r, ev->msg, 486, GOSIP_STR_NULL, GOSIP_STR("bt")), 0);
+    assert_int_equal(gosip_txn_send_response(t, r, ev->now), 0);
+    assert_int_equal(gosip_txn_set_timers(t, GOSIP_MS(200), 0, 0), GOSIP_ERR_STATE);
+    gosip_msg_unref(r);
+    held[n_held++] = t;
+}
+
+static void test_server_per_transaction_timers(void **state)
+{
+    (void)state;
+    ts_net net;
+    int b = server(&net, NULL);
+    net.nodes[b].on_request = busy_fast;
+    char buf[1024];
+    ts_inject(&net, b, PEER, 5060,
+              request_text(buf, sizeof buf, "INVITE", "z9hG4bKt1", "a1", NULL));
+    ts_run(&net, GOSIP_SEC(10));
+    static const uint64_t want[] = {0, 100, 300, 700, 1500, 3100, 6300};
+    int n = ts_count_sent(&net, &net.nodes[b].addr, "SIP/2.0 486");
+    assert_int_equal(n, 7);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ts_sent(&net, &net.nodes[b].addr, "SIP/2.0 486", i)->sent / 1000000u,
+                         want[i]);
+    const ts_event *h = ts_ev(&net, b, 't', 0);
+    assert_non_null(h);
+    assert_int_equal(h->timer, 'H');
+    assert_int_equal(h->at, GOSIP_MS(6400));
+    release_held();
+    ts_free(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +346,7 @@ int main(void)
         cmocka_unit_test(test_supported_extension_passes),
         cmocka_unit_test(test_default_listener_answers_501),
         cmocka_unit_test(test_retransmission_before_transaction_is_new),
+        cmocka_unit_test(test_server_per_transaction_timers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

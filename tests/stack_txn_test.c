@@ -58,6 +58,37 @@ static void test_nict_no_answer_schedule(void **state)
     ts_free(&net);
 }
 
+/* T1 = 100 ms and T2 = 400 ms on one transaction only: E doubles from 100 ms to the cap */
+static void test_per_transaction_timers(void **state)
+{
+    (void)state;
+    ts_net net = {0};
+    int a = ts_node_add(&net, A_HOST, 5060, NULL);
+    gosip_msg *req = ts_request("OPTIONS", SILENT_URI);
+    gosip_txn *t = NULL;
+    assert_int_equal(
+        gosip_provider_new_client_txn(gosip_stack_provider(net.nodes[a].stack), req, &t), 0);
+    assert_int_equal(gosip_txn_set_timers(t, GOSIP_MS(400), GOSIP_MS(100), 0),
+                     GOSIP_ERR_INVALID_ARG);
+    assert_int_equal(gosip_txn_set_timers(t, GOSIP_MS(100), GOSIP_MS(400), 0), 0);
+    assert_int_equal(gosip_txn_send_request(t, 0), 0);
+    assert_int_equal(gosip_txn_set_timers(t, GOSIP_MS(200), 0, 0), GOSIP_ERR_STATE);
+    ts_run(&net, GOSIP_SEC(10));
+    uint64_t ms[8];
+    int n = sent_times(&net, &net.nodes[a].addr, "OPTIONS", ms, 8);
+    static const uint64_t want[] = {0, 100, 300, 700, 1100, 1500, 1900, 2300};
+    assert_int_equal(n, 8);
+    for (int i = 0; i < n; i++)
+        assert_int_equal(ms[i], want[i]);
+    /* Timer F is 64*T1 = 6.4 s */
+    const ts_event *to = ts_ev(&net, a, 't', 0);
+    assert_non_null(to);
+    assert_int_equal(to->at, GOSIP_MS(6400));
+    gosip_msg_unref(req);
+    gosip_txn_unref(t);
+    ts_free(&net);
+}
+
 static void test_ict_no_answer_schedule(void **state)
 {
     (void)state;
@@ -366,6 +397,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_nict_no_answer_schedule),
+        cmocka_unit_test(test_per_transaction_timers),
         cmocka_unit_test(test_ict_no_answer_schedule),
         cmocka_unit_test(test_options_round_trip),
         cmocka_unit_test(test_lost_request_retransmitted),

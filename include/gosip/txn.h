@@ -61,8 +61,8 @@ GOSIP_EXTERN void *gosip_txn_data(const gosip_txn *t);
 
 /**
  * Per-transaction timer values overriding the stack's (0 keeps the stack's value).
- * Only before the transaction starts (client: before gosip_txn_send_request).
- * Errors: STATE (already started), INVALID_ARG (t2 < t1).
+ * Only before any timer runs: a client before gosip_txn_send_request, a server before its
+ * first response. Errors: STATE (too late), INVALID_ARG (t2 < t1).
  */
 GOSIP_EXTERN int gosip_txn_set_timers(gosip_txn *t, gosip_tstamp t1, gosip_tstamp t2,
                                       gosip_tstamp t4);

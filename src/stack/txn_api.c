@@ -79,15 +79,23 @@ void *gosip_txn_data(const gosip_txn *t)
 
 int gosip_txn_set_timers(gosip_txn *t, gosip_tstamp t1, gosip_tstamp t2, gosip_tstamp t4)
 {
-    if (t->started || t->ended)
+    /* a server transaction arms no timer before its first response */
+    int server_idle = !t->is_client && t->fsm && !gosip__txn_response(t->fsm);
+    if ((t->started && !server_idle) || t->ended)
         return GOSIP_ERR_STATE;
     gosip_stack *s = t->stack;
     gosip_tstamp e1 = t1 ? t1 : s->cfg.t1, e2 = t2 ? t2 : s->cfg.t2;
+    gosip_tstamp e4 = t4 ? t4 : s->cfg.t4;
     if (e2 < e1 || e1 > GOSIP_SEC(3600))
         return GOSIP_ERR_INVALID_ARG;
     t->t1 = t1;
     t->t2 = t2;
     t->t4 = t4;
+    if (server_idle) {
+        t->fsm->t1 = e1;
+        t->fsm->t2 = e2;
+        t->fsm->t4 = e4;
+    }
     return 0;
 }
 
