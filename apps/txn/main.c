@@ -27,6 +27,7 @@ static const char usage_text[] =
     "  --invite-status CODE               final status of INVITE (default 486)\n"
     "  --ring                             send 180 Ringing first\n"
     "  --answer-delay-ms MS               delay of the INVITE's final status (default 0)\n"
+    "  --max-transactions N               live transactions before 503 (default 65536)\n"
     "  --duration SEC                     exit after SEC seconds\n"
     "  --stats                            also print the stack's counters\n"
     "On exit (SIGINT, SIGTERM, --duration) one line `stats key=value ...` is printed.\n"
@@ -130,6 +131,9 @@ static int parse_serve_flag(options *o, const char *flag, const char *arg)
     } else if (!strcmp(flag, "--answer-delay-ms")) {
         if (parse_u64(arg, 0, 3600000, &o->answer_delay_ms) != 0)
             return usage_error("--answer-delay-ms wants 0..3600000", arg);
+    } else if (!strcmp(flag, "--max-transactions")) {
+        if (parse_u64(arg, 1, 100000000, &o->max_transactions) != 0)
+            return usage_error("--max-transactions wants 1..100000000", arg);
     } else {
         return 0;
     }
@@ -340,6 +344,8 @@ static int start_stack(app *a)
     int rc;
 
     gosip_config_default(&cfg);
+    if (a->opt.max_transactions)
+        cfg.max_transactions = (unsigned)a->opt.max_transactions;
     rc = gosip_stack_new(&a->stack, &cfg, lis, a);
     if (rc == 0) {
         gosip_uv_config_default(&ucfg);

@@ -31,6 +31,7 @@ typedef struct options {
     int invite_status;
     int ring;
     uint64_t answer_delay_ms;
+    uint64_t max_transactions; /* 0: the stack's default */
     double duration; /* serve: run time; send: give up after (0: no limit) */
     int stats;
     int verbose;
