@@ -152,8 +152,11 @@ static void gs_on_terminated(gosip_provider *p, const gosip_txn_terminated_event
     ((gs *)ud)->ended++;
 }
 
-static const gosip_listener gs_listener = {gs_on_request,  gs_on_response,   gs_on_timeout,
-                                           gs_on_io_error, gs_on_terminated, NULL};
+static const gosip_listener gs_listener = {.on_request = gs_on_request,
+                                           .on_response = gs_on_response,
+                                           .on_timeout = gs_on_timeout,
+                                           .on_io_error = gs_on_io_error,
+                                           .on_transaction_terminated = gs_on_terminated};
 
 /* counting: allocate through b->count; max: the transaction limit. */
 static int gs_open(gs *b, int counting, unsigned max)

@@ -146,8 +146,8 @@ static void on_terminated(gosip_provider *p, const gosip_txn_terminated_event *e
     maybe_free(f);
 }
 
-static const gosip_listener listener = {on_request,  on_response,   on_timeout,
-                                        on_io_error, on_terminated, NULL};
+static const gosip_listener listener = {on_request,    on_response, on_timeout, on_io_error,
+                                        on_terminated, NULL,        NULL};
 
 /* ---------------------------------------------------------------- operations */
 

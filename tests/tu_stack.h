@@ -122,8 +122,13 @@ static inline void ts__on_terminated(gosip_provider *p, const gosip_txn_terminat
     ts_record(ud, e);
 }
 
-static const gosip_listener ts_listener = {ts__on_request,  ts__on_response,   ts__on_timeout,
-                                           ts__on_io_error, ts__on_terminated, NULL};
+static const gosip_listener ts_listener = {ts__on_request,
+                                           ts__on_response,
+                                           ts__on_timeout,
+                                           ts__on_io_error,
+                                           ts__on_terminated,
+                                           NULL,
+                                           NULL};
 
 /* The defaults of a test stack: cmocka's tracked heap. */
 static inline void ts_config(gosip_config *cfg)

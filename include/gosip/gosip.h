@@ -7,6 +7,7 @@
 #include <gosip/msg.h>
 #include <gosip/transport.h>
 #include <gosip/txn.h>
+#include <gosip/dialog.h>
 #include <gosip/stack.h>
 
 #endif

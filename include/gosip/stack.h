@@ -22,16 +22,13 @@
 
 #include <gosip/base.h>
 #include <gosip/msg.h>
+#include <gosip/dialog.h>
 #include <gosip/transport.h>
 #include <gosip/txn.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-typedef struct gosip_stack gosip_stack;
-typedef struct gosip_provider gosip_provider;
-typedef struct gosip_dialog gosip_dialog;
 
 /* ---------------------------------------------------------------- configuration */
 
@@ -93,6 +90,11 @@ typedef struct gosip_config {
                                  default NULL: none */
     gosip_random_fn random; /**< source of branches and tags; NULL: getrandom() */
     void *random_data;
+    int auto_dialog;          /**< automatic dialog support (gosip/dialog.h); default 1 */
+    unsigned max_dialogs;     /**< live dialogs; over it a dialog-creating request gets 503;
+                                   default 65536 */
+    const char *contact_user; /**< user part of the Contact the stack writes into
+                                   dialog-creating responses that have none; default none */
 } gosip_config;
 
 /** The defaults above. Use the macro. */
@@ -102,6 +104,7 @@ GOSIP_EXTERN void gosip_config_default_versioned(int version, gosip_config *cfg)
 #define GOSIP_DEFAULT_MAX_TRANSACTIONS 65536u
 #define GOSIP_DEFAULT_RETRY_AFTER 5u
 #define GOSIP_DEFAULT_TRYING_DELAY GOSIP_MS(200)
+#define GOSIP_DEFAULT_MAX_DIALOGS 65536u
 
 /* ---------------------------------------------------------------- events */
 
@@ -119,6 +122,9 @@ typedef struct gosip_request_event {
     void *cancelled_data;
     gosip_rx_info rx; /**< where it came from (a copy: may be kept, conn only compared) */
     gosip_tstamp now;
+    /** The dialog it belongs to (in-dialog requests, ACKs of 2xx), else NULL. */
+    gosip_dialog *dialog;
+    void *dialog_data;
 } gosip_request_event;
 
 /** A response arrived: for a client transaction, or stray (txn NULL: e.g. a 2xx
@@ -129,6 +135,9 @@ typedef struct gosip_response_event {
     void *txn_data;
     gosip_rx_info rx;
     gosip_tstamp now;
+    /** The dialog the response created or belongs to, else NULL. */
+    gosip_dialog *dialog;
+    void *dialog_data;
 } gosip_response_event;
 
 /** A transaction timed out: Timer B or F (client: no final response), H (server: no ACK). */
@@ -161,11 +170,11 @@ typedef struct gosip_txn_terminated_event {
     gosip_tstamp now;
 } gosip_txn_terminated_event;
 
-/** A dialog ended (dialog layer). */
+/** A dialog ended; the stack drops its reference after this call. */
 typedef struct gosip_dialog_terminated_event {
     gosip_dialog *dialog;
     void *dialog_data;
-    int reason;
+    gosip_dialog_end reason;
     gosip_tstamp now;
 } gosip_dialog_terminated_event;
 
@@ -183,6 +192,8 @@ typedef struct gosip_listener {
                                       void *user_data);
     void (*on_dialog_terminated)(gosip_provider *p, const gosip_dialog_terminated_event *ev,
                                  void *user_data);
+    /** Offer/answer moments of INVITE sessions (gosip/dialog.h). */
+    void (*on_offer_answer)(gosip_provider *p, const gosip_oa_event *ev, void *user_data);
 } gosip_listener;
 
 /* ---------------------------------------------------------------- name resolution */
