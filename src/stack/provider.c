@@ -1,5 +1,5 @@
 /* The provider: transactions created and messages sent statelessly (gosip/stack.h). */
-#include "stack/stack_internal.h"
+#include "dialog/dialog_internal.h"
 
 #include <string.h>
 
@@ -84,6 +84,12 @@ int gosip_provider_new_server_txn(gosip_provider *p, gosip_msg *req, gosip_txn *
         return rc;
     }
     t->started = 1;
+    gosip_dialog *d = s->auto_dialog ? gosip__dialog_for_request(s, req) : NULL;
+    if (d) {
+        t->dialog = gosip_dialog_ref(d);
+        if (t->is_invite)
+            d->invite_in = t;
+    }
     if (t->is_invite && s->cfg.trying_delay != GOSIP_TSTAMP_NONE)
         t->trying_at = s->now + s->cfg.trying_delay;
     gosip__timers_update(s, t);

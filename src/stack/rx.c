@@ -3,7 +3,7 @@
  * and passed to the application as new requests and stray responses. CANCEL (9.2),
  * merged requests (8.2.2.2) and the transaction limit are answered here.
  */
-#include "stack/stack_internal.h"
+#include "dialog/dialog_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -54,7 +54,8 @@ void gosip__stack_reply(gosip_stack *s, gosip_msg *req, int status, const char *
 
 /* ---------------------------------------------------------------- new requests */
 
-static void emit_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx, gosip_txn *inv)
+static void emit_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx, gosip_txn *inv,
+                         gosip_dialog *d)
 {
     if (!s->lis.on_request) {
         if (gosip_msg_method(m) != GOSIP_METHOD_ACK)
@@ -68,7 +69,15 @@ static void emit_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx, 
     ev.cancelled_data = inv ? inv->data : NULL;
     ev.rx = *rx;
     ev.now = s->now;
+    ev.dialog = d;
+    ev.dialog_data = d ? d->data : NULL;
     GOSIP__EMIT(s, on_request, &ev);
+}
+
+void gosip__stack_emit_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx,
+                               gosip_txn *cancelled, gosip_dialog *d)
+{
+    emit_request(s, m, rx, cancelled, d);
 }
 
 /* The response validation names (400, 420, 505...), sent without the application. */
@@ -129,7 +138,7 @@ static void on_cancel(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
 {
     gosip_txn *inv = gosip__txn_index_match_cancel(s->index, m);
     if (!s->cfg.auto_cancel) {
-        emit_request(s, m, rx, inv);
+        emit_request(s, m, rx, inv, NULL);
         return;
     }
     if (!inv) {
@@ -148,7 +157,7 @@ static void on_cancel(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
             gosip_txn_send_response(inv, resp, s->now);
         gosip_msg_unref(resp);
     }
-    emit_request(s, m, rx, inv);
+    emit_request(s, m, rx, inv, NULL);
     gosip_txn_unref(inv);
 }
 
@@ -167,6 +176,9 @@ static void on_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
         on_cancel(s, m, rx);
         return;
     }
+    gosip_dialog *d = NULL;
+    if (s->auto_dialog && gosip__session_request(s, m, rx, &d))
+        return;
     if (method != GOSIP_METHOD_ACK) {
         if (s->cfg.reject_merged && gosip__txn_index_match_merged(s->index, m)) {
             s->stats.rejected_merged++;
@@ -181,7 +193,7 @@ static void on_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
             return;
         }
     }
-    emit_request(s, m, rx, NULL);
+    emit_request(s, m, rx, NULL, d);
 }
 
 /* ---------------------------------------------------------------- responses */
@@ -194,12 +206,17 @@ static void on_response(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
         gosip__txn_on_message(t, m, rx);
         return;
     }
+    gosip_dialog *d = NULL;
+    if (s->auto_dialog && gosip__session_stray_response(s, m, &d))
+        return;
     s->stats.stray_responses++;
     gosip_response_event ev;
     memset(&ev, 0, sizeof ev);
     ev.msg = m;
     ev.rx = *rx;
     ev.now = s->now;
+    ev.dialog = d;
+    ev.dialog_data = d ? d->data : NULL;
     GOSIP__EMIT(s, on_response, &ev);
 }
 

@@ -2,7 +2,7 @@
  * The stack's lifetime: configuration, creation (all-or-nothing), the free that ends every
  * transaction with exactly one outcome, the re-entrancy guard, time and output.
  */
-#include "stack/stack_internal.h"
+#include "dialog/dialog_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +19,8 @@ void gosip_config_default_versioned(int version, gosip_config *cfg)
     cfg->retry_after = GOSIP_DEFAULT_RETRY_AFTER;
     cfg->trying_delay = GOSIP_DEFAULT_TRYING_DELAY;
     cfg->auto_cancel = 1;
+    cfg->auto_dialog = 1;
+    cfg->max_dialogs = GOSIP_DEFAULT_MAX_DIALOGS;
     cfg->reject_merged = 1;
     cfg->validate = 1;
     cfg->role = GOSIP_ROLE_UAS;
@@ -99,7 +101,7 @@ static int copy_proxy(gosip_stack *s, const char *uri)
 static int check_config(const gosip_config *cfg)
 {
     if (cfg->t1 == 0 || cfg->t2 < cfg->t1 || cfg->t4 == 0 || cfg->t1 > GOSIP_SEC(3600) ||
-        cfg->max_transactions == 0)
+        cfg->max_transactions == 0 || cfg->max_dialogs == 0)
         return GOSIP_ERR_INVALID_ARG;
     return 0;
 }
@@ -124,6 +126,8 @@ static int create_parts(gosip_stack *s, const gosip_config *cfg)
     int rc = copy_supported(s, cfg->supported);
     if (!rc)
         rc = copy_proxy(s, cfg->outbound_proxy);
+    if (!rc && cfg->contact_user && !(s->cfg.contact_user = dup_cstr(s, cfg->contact_user)))
+        rc = GOSIP_ERR_NOMEM;
     if (rc)
         return rc;
     gosip_tp_config tpc = cfg->tp;
@@ -149,6 +153,14 @@ static void free_parts(gosip_stack *s)
     s->ext_buf = NULL;
     gosip__stack_free_mem(s, s->heap);
     s->heap = NULL;
+    gosip__stack_free_mem(s, (void *)s->cfg.contact_user);
+    s->cfg.contact_user = NULL;
+    for (unsigned i = 0; i < s->n_dmethods; i++)
+        gosip__stack_free_mem(s, (void *)s->dmethods[i].p);
+    s->n_dmethods = 0;
+    gosip__stack_free_mem(s, s->dtab);
+    s->dtab = NULL;
+    s->dtab_size = 0;
     s->heap_len = s->heap_cap = 0;
 }
 
@@ -175,6 +187,8 @@ int gosip_stack_new_versioned(gosip_stack **out, int cfg_version, const gosip_co
     s->cfg.mem = &s->mem;
     s->cfg.outbound_proxy = NULL;
     s->cfg.supported = NULL;
+    s->cfg.contact_user = NULL;
+    s->auto_dialog = cfg->auto_dialog != 0;
     if (lis)
         s->lis = *lis;
     s->ud = user_data;
@@ -205,6 +219,7 @@ static void end_all(gosip_stack *s)
         gosip__txn_fail(t, GOSIP_ERR_DESTROYED, 0, "the stack was freed");
         gosip__txn_end(t, GOSIP_ERR_DESTROYED);
     }
+    gosip__dialogs_end_all(s);
 }
 
 static void release(gosip_stack *s)

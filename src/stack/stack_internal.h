@@ -54,6 +54,13 @@ struct gosip_txn {
     unsigned char counted;   /* counts against max_transactions */
     unsigned char delivered; /* the last input reached the application */
     unsigned char add_via;   /* stateless send of a request the stack gave a Via */
+    unsigned char cancelled; /* client INVITE: the application cancelled it */
+    unsigned char retries;   /* client re-INVITE: 491 retries made */
+    unsigned char confirmed; /* client INVITE: dialogs confirmed by its 2xx */
+    gosip_dialog *dialog;    /* the dialog it belongs to or created first */
+    gosip_tstamp rtx2xx_at;  /* callee: next 2xx retransmission (13.3.1.4), NONE when off */
+    gosip_tstamp rtx2xx_ival;
+    gosip_tstamp retry_at; /* caller: re-INVITE retry after 491 (14.1), NONE when off */
 };
 
 #define GOSIP__TXN_F_CLIENT 1u
@@ -81,8 +88,15 @@ struct gosip_stack {
     size_t n_objs;    /* every object in `live` (each owns a heap slot) */
     gosip_txn **heap; /* deadlines: a binary min-heap */
     size_t heap_len, heap_cap;
-    gosip_tstamp now;           /* `now` of the input being processed */
-    unsigned depth;             /* listener callbacks in progress */
+    gosip_tstamp now;      /* `now` of the input being processed */
+    unsigned depth;        /* listener callbacks in progress */
+    gosip_dialog *dialogs; /* live dialogs */
+    size_t n_dialogs;
+    gosip_dialog **dtab; /* dialogs by (Call-ID, local tag, remote tag) */
+    size_t dtab_size;
+    int auto_dialog;
+    gosip_str dmethods[16]; /* registered dialog-creating methods (owned) */
+    unsigned n_dmethods;
     unsigned char dead;         /* gosip_stack_free was called */
     unsigned char pending_free; /* ... from a callback: release when the input unwinds */
 };
@@ -147,6 +161,8 @@ void gosip__client_targets(gosip_txn *t, int status, const gosip_target *targets
 /* Starts the next attempt after a failure: 0 when the failure is handled (an attempt
  * started, or the transaction ended when it could not), else an error and nothing changed. */
 int gosip__client_failover(gosip_txn *t);
+/* Sends the request again with CSeq `seq` and a new branch to the same target (491). */
+int gosip__client_retry(gosip_txn *t, uint32_t seq);
 void gosip__route_clear(gosip_stack *s, gosip__route *r);
 
 /* rx.c */
@@ -155,6 +171,9 @@ extern const gosip_tp_callbacks gosip__stack_tp_callbacks;
 void gosip__stack_set_origin(gosip_msg *m, const gosip_rx_info *rx);
 int gosip__stack_get_origin(const gosip_msg *m, gosip_rx_info *rx);
 /* Sends a stateless response built from req (to_tag NULL: a fresh one; counted). */
+/* Passes a request up (cancelled: the INVITE a CANCEL matches; d: its dialog). */
+void gosip__stack_emit_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx,
+                               gosip_txn *cancelled, gosip_dialog *d);
 void gosip__stack_reply(gosip_stack *s, gosip_msg *req, int status, const char *extra_hdr,
                         gosip_str extra_val);
 

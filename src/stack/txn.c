@@ -3,7 +3,7 @@
  * It turns the machine's outputs into listener events, keeps the client's promise of
  * exactly one outcome, and sends the automatic 100 Trying of an INVITE server.
  */
-#include "stack/stack_internal.h"
+#include "dialog/dialog_internal.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -34,7 +34,7 @@ void gosip__txn_fail(gosip_txn *t, int code, int sys_error, const char *reason)
     emit_io_error(t, code, sys_error, reason);
 }
 
-static void emit_response(gosip_txn *t, gosip_msg *m)
+static void emit_response(gosip_txn *t, gosip_msg *m, gosip_dialog *d)
 {
     gosip_stack *s = t->stack;
     gosip_response_event ev;
@@ -44,6 +44,8 @@ static void emit_response(gosip_txn *t, gosip_msg *m)
     ev.txn_data = t->data;
     gosip__stack_get_origin(m, &ev.rx);
     ev.now = s->now;
+    ev.dialog = d;
+    ev.dialog_data = d ? d->data : NULL;
     GOSIP__EMIT(s, on_response, &ev);
 }
 
@@ -57,6 +59,8 @@ static void emit_ack(gosip_txn *t, gosip_msg *m)
     ev.txn_data = t->data;
     gosip__stack_get_origin(m, &ev.rx);
     ev.now = s->now;
+    ev.dialog = t->dialog;
+    ev.dialog_data = t->dialog ? t->dialog->data : NULL;
     GOSIP__EMIT(s, on_request, &ev);
 }
 
@@ -103,14 +107,21 @@ static void env_deliver(gosip__txn *fsm, gosip_msg *msg, void *ud)
         return; /* the request itself reached the application before the transaction */
     }
     int status = gosip_msg_status(msg);
-    if (status < 200) {
-        t->provisional = 1;
-    } else if (status == 503 && !t->outcome && try_failover(t)) {
+    if (status == 503 && !t->outcome && try_failover(t))
         return;
-    } else {
-        t->outcome = 1;
+    gosip_dialog *d = t->dialog;
+    gosip_txn_ref(t);
+    if (!(t->stack->auto_dialog && gosip__session_client_response(t, msg, &d))) {
+        if (status < 200)
+            t->provisional = 1;
+        else
+            t->outcome = 1;
+        if (!t->internal)
+            emit_response(t, msg, d);
+        if (t->stack->auto_dialog)
+            gosip__session_after_response(t, d, msg);
     }
-    emit_response(t, msg);
+    gosip_txn_unref(t);
 }
 
 static void env_timeout(gosip__txn *fsm, char timer, void *ud)
@@ -147,7 +158,8 @@ static void env_transport_error(gosip__txn *fsm, int err, void *ud)
 static void env_terminated(gosip__txn *fsm, void *ud)
 {
     gosip_txn *t = ud;
-    if (fsm == t->fsm)
+    /* a re-INVITE waiting to be retried after 491 outlives its first attempt */
+    if (fsm == t->fsm && t->retry_at == GOSIP_TSTAMP_NONE)
         gosip__txn_end(t, 0);
 }
 
@@ -199,6 +211,7 @@ int gosip__txn_obj_new(gosip_stack *s, gosip_msg *req, unsigned flags, gosip_txn
     t->counted = (unsigned char)counted;
     t->is_invite = gosip_msg_method(req) == GOSIP_METHOD_INVITE;
     t->trying_at = GOSIP_TSTAMP_NONE;
+    t->rtx2xx_at = t->retry_at = GOSIP_TSTAMP_NONE;
     t->heap_idx = SIZE_MAX;
     t->next = s->live;
     if (s->live)
@@ -252,6 +265,9 @@ void gosip__txn_end(gosip_txn *t, int reason)
     t->entry = NULL;
     gosip__timers_remove(s, t);
     t->trying_at = GOSIP_TSTAMP_NONE;
+    if (t->dialog)
+        gosip__session_txn_ended(t);
+    t->rtx2xx_at = t->retry_at = GOSIP_TSTAMP_NONE;
     unlink_live(s, t);
     gosip__route_clear(s, &t->route);
     if (!t->internal && !t->stateless) {
@@ -266,7 +282,9 @@ void gosip__txn_end(gosip_txn *t, int reason)
 gosip_tstamp gosip__txn_deadline(const gosip_txn *t)
 {
     gosip_tstamp d = t->fsm ? gosip__txn_next_expiry(t->fsm) : GOSIP_TSTAMP_NONE;
-    return t->trying_at < d ? t->trying_at : d;
+    d = t->trying_at < d ? t->trying_at : d;
+    d = t->rtx2xx_at < d ? t->rtx2xx_at : d;
+    return t->retry_at < d ? t->retry_at : d;
 }
 
 /* 100 Trying on behalf of an application that has not answered an INVITE in time. */
@@ -288,7 +306,9 @@ void gosip__txn_expire(gosip_txn *t, gosip_tstamp now)
 {
     if (t->trying_at <= now)
         send_auto_trying(t, now);
-    if (t->fsm && gosip__txn_next_expiry(t->fsm) <= now)
+    if (t->rtx2xx_at <= now || t->retry_at <= now)
+        gosip__session_expire(t, now);
+    if (!t->ended && t->fsm && gosip__txn_next_expiry(t->fsm) <= now)
         gosip__txn_handle_expiry(t->fsm, now);
 }
 

@@ -1,5 +1,5 @@
 /* The public transaction calls of gosip/txn.h. */
-#include "stack/stack_internal.h"
+#include "dialog/dialog_internal.h"
 
 #include <string.h>
 
@@ -15,6 +15,14 @@ void gosip_txn_unref(gosip_txn *t)
     if (!t || --t->refs > 0)
         return;
     gosip_stack *s = t->stack;
+    /* a dialog-creating request holds every dialog it created, others their one */
+    gosip_dialog *d = t->dialog;
+    int chain = t->is_client && d && d->origin_chain == t;
+    while (d) {
+        gosip_dialog *sib = chain ? d->sib : NULL;
+        gosip_dialog_unref(d);
+        d = sib;
+    }
     gosip_msg_unref(t->request);
     gosip_msg_unref(t->attempt);
     gosip_msg_unref(t->last_response);
@@ -124,9 +132,13 @@ int gosip_txn_send_response(gosip_txn *t, gosip_msg *resp, gosip_tstamp now)
     s->now = now;
     gosip__stack_hold(s);
     gosip_txn_ref(t);
+    if (s->auto_dialog)
+        gosip__session_server_response(t, resp);
     int rc = gosip__txn_server_send_response(t->fsm, resp, now);
     if (rc == 0)
         t->trying_at = GOSIP_TSTAMP_NONE;
+    if (rc == 0 && s->auto_dialog && !s->dead)
+        gosip__session_server_sent(t, resp);
     if (!t->ended && !s->dead)
         gosip__timers_update(s, t);
     gosip_txn_unref(t);

@@ -269,6 +269,35 @@ static int next_attempt_msg(gosip_txn *t, gosip_msg **out)
     return rc;
 }
 
+/* 14.1: the re-INVITE again after 491, with a new CSeq and branch, to the same target. */
+int gosip__client_retry(gosip_txn *t, uint32_t seq)
+{
+    gosip_stack *s = t->stack;
+    gosip_msg *msg = NULL;
+    int rc = next_attempt_msg(t, &msg);
+    char cseq[32];
+    int n = snprintf(cseq, sizeof cseq, "%u INVITE", seq);
+    if (!rc)
+        rc = gosip_msg_replace_hdr(msg, gosip_msg_hdr(msg, GOSIP_HDR_CSEQ),
+                                   (gosip_str){cseq, (size_t)n}, NULL);
+    gosip__txn_entry *e = NULL;
+    if (!rc)
+        rc = gosip__txn_index_add_client(s->index, msg, t, &e);
+    if (rc) {
+        gosip_msg_unref(msg);
+        end_failed(t, rc);
+        return rc;
+    }
+    gosip__txn_index_remove(s->index, t->entry);
+    t->entry = e;
+    t->route.next = t->route.next ? t->route.next - 1 : 0;
+    rc = start_attempt(t, msg);
+    gosip_msg_unref(msg);
+    if (rc && !t->ended)
+        end_failed(t, rc);
+    return rc;
+}
+
 int gosip__client_failover(gosip_txn *t)
 {
     gosip_stack *s = t->stack;
