@@ -39,6 +39,8 @@ typedef struct ts_event {
     int code; /* io error code, terminated reason */
     char timer;
     gosip_txn *cancelled;
+    gosip_dialog *dialog; /* the event's dialog */
+    int oa;               /* 'o': the offer/answer kind */
 } ts_event;
 
 typedef struct ts_node {
@@ -49,6 +51,8 @@ typedef struct ts_node {
     gosip_addr addr;
     /* optional application behaviour inside on_request */
     void (*on_request)(struct ts_node *n, const gosip_request_event *ev);
+    void (*on_response)(struct ts_node *n, const gosip_response_event *ev);
+    void (*on_oa)(struct ts_node *n, const gosip_oa_event *ev);
 } ts_node;
 
 struct ts_net {
@@ -84,7 +88,7 @@ static inline void ts__on_request(gosip_provider *p, const gosip_request_event *
 {
     (void)p;
     ts_node *n = ud;
-    ts_event e = {.kind = 'q', .txn = ev->txn, .cancelled = ev->cancelled};
+    ts_event e = {.kind = 'q', .txn = ev->txn, .cancelled = ev->cancelled, .dialog = ev->dialog};
     gosip_str m = gosip_msg_method_name(ev->msg);
     snprintf(e.method, sizeof e.method, "%.*s", (int)m.n, m.p);
     ts_record(n, e);
@@ -95,8 +99,30 @@ static inline void ts__on_request(gosip_provider *p, const gosip_request_event *
 static inline void ts__on_response(gosip_provider *p, const gosip_response_event *ev, void *ud)
 {
     (void)p;
-    ts_event e = {.kind = 'r', .txn = ev->txn, .status = gosip_msg_status(ev->msg)};
+    ts_node *n = ud;
+    ts_event e = {
+        .kind = 'r', .txn = ev->txn, .status = gosip_msg_status(ev->msg), .dialog = ev->dialog};
+    ts_record(n, e);
+    if (n->on_response)
+        n->on_response(n, ev);
+}
+
+static inline void ts__on_dialog_end(gosip_provider *p, const gosip_dialog_terminated_event *ev,
+                                     void *ud)
+{
+    (void)p;
+    ts_event e = {.kind = 'd', .dialog = ev->dialog, .code = (int)ev->reason};
     ts_record(ud, e);
+}
+
+static inline void ts__on_oa(gosip_provider *p, const gosip_oa_event *ev, void *ud)
+{
+    (void)p;
+    ts_node *n = ud;
+    ts_event e = {.kind = 'o', .dialog = ev->dialog, .oa = (int)ev->kind};
+    ts_record(n, e);
+    if (n->on_oa)
+        n->on_oa(n, ev);
 }
 
 static inline void ts__on_timeout(gosip_provider *p, const gosip_timeout_event *ev, void *ud)
@@ -122,13 +148,9 @@ static inline void ts__on_terminated(gosip_provider *p, const gosip_txn_terminat
     ts_record(ud, e);
 }
 
-static const gosip_listener ts_listener = {ts__on_request,
-                                           ts__on_response,
-                                           ts__on_timeout,
-                                           ts__on_io_error,
-                                           ts__on_terminated,
-                                           NULL,
-                                           NULL};
+static const gosip_listener ts_listener = {ts__on_request,  ts__on_response,   ts__on_timeout,
+                                           ts__on_io_error, ts__on_terminated, ts__on_dialog_end,
+                                           ts__on_oa};
 
 /* The defaults of a test stack: cmocka's tracked heap. */
 static inline void ts_config(gosip_config *cfg)

@@ -216,10 +216,18 @@ int gosip__dialog_set_routes(gosip_dialog *d, const gosip_msg *m, int reverse)
     return 0;
 }
 
-static gosip_str contact_uri(const gosip_msg *m)
+/* The peer's Contact; a peer that sent none is reached where the request went (caller)
+ * or at its From URI (callee), so that in-dialog requests still have a target. */
+static gosip_str remote_target_of(const gosip_dialog *d, const gosip_msg *req,
+                                  const gosip_msg *resp)
 {
-    const gosip_nameaddr *c = gosip_msg_contact(m);
-    return c && c->uri ? c->uri->raw : GOSIP_STR_NULL;
+    const gosip_nameaddr *c = gosip_msg_contact(d->is_server ? req : resp);
+    if (c && c->uri)
+        return c->uri->raw;
+    if (!d->is_server && gosip_msg_request_uri(req))
+        return gosip_msg_request_uri(req)->raw;
+    const gosip_nameaddr *from = gosip_msg_from(req);
+    return from && from->uri ? from->uri->raw : GOSIP_STR_NULL;
 }
 
 static int secure_of(const gosip_msg *req)
@@ -246,8 +254,7 @@ static int fill_common(gosip_dialog *d, const gosip_msg *req, const gosip_msg *r
             : gosip__dialog_set_str(d, &d->remote_party, gosip_hdr_value(d->is_server ? from : to));
     if (!rc && contact)
         rc = gosip__dialog_set_str(d, &d->local_contact, gosip_hdr_value(contact));
-    rc = rc ? rc
-            : gosip__dialog_set_str(d, &d->remote_target, contact_uri(d->is_server ? req : resp));
+    rc = rc ? rc : gosip__dialog_set_str(d, &d->remote_target, remote_target_of(d, req, resp));
     d->secure = (unsigned char)secure_of(req);
     return rc;
 }
