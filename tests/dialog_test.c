@@ -286,6 +286,264 @@ static void test_fork_second_2xx_kept(void **state)
     forked(1);
 }
 
+/* ---------------------------------------------------------------- glare and CANCEL */
+
+static gosip_txn *reinvite(ts_net *net, gosip_dialog *d)
+{
+    gosip_msg *req = NULL;
+    gosip_txn *t = NULL;
+    assert_int_equal(gosip_dialog_new_request(d, GOSIP_STR("INVITE"), &req), 0);
+    assert_int_equal(gosip_msg_set_body(req, GOSIP_STR("application/sdp"), sdp, sizeof sdp - 1), 0);
+    assert_int_equal(gosip_dialog_send_request(d, req, &t, net->now), 0);
+    gosip_msg_unref(req);
+    return t;
+}
+
+static int final_of(const ts_net *net, int node, const gosip_txn *t)
+{
+    int st = 0;
+    for (int i = 0; i < net->n_evs; i++)
+        if (net->evs[i].node == node && net->evs[i].kind == 'r' && net->evs[i].txn == t &&
+            net->evs[i].status >= 200)
+            st = st ? -1 : net->evs[i].status; /* -1: more than one final */
+    return st;
+}
+
+static void test_glare_491_and_retry(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    net.nodes[0].on_request = callee; /* the caller answers re-INVITEs too */
+    gosip_txn *t = call(&net, 1);
+    gosip_dialog *da = dialog_of(&net, 0, 'r', 1);
+    gosip_dialog *db = ts_ev(&net, 1, 'q', 1)->dialog;
+    /* both sides re-INVITE at the same moment: the requests cross on the wire */
+    gosip_txn *ra = reinvite(&net, da);
+    gosip_txn *rb = reinvite(&net, db);
+    gosip_msg *again = NULL;
+    assert_int_equal(gosip_dialog_new_request(da, GOSIP_STR("INVITE"), &again), 0);
+    assert_int_equal(gosip_dialog_send_request(da, again, NULL, net.now), GOSIP_ERR_STATE);
+    gosip_msg_unref(again);
+    ts_settle(&net);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[0].addr, "SIP/2.0 491"), 1);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[1].addr, "SIP/2.0 491"), 1);
+    ts_run(&net, GOSIP_SEC(10));
+    /* 14.1: each retried once after its random wait; the application saw only the 200 */
+    assert_int_equal(final_of(&net, 0, ra), 200);
+    assert_int_equal(final_of(&net, 1, rb), 200);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[0].addr, "INVITE"), 3);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[1].addr, "INVITE"), 2);
+    const ts_pkt *retry_a = ts_sent(&net, &net.nodes[0].addr, "INVITE", 2);
+    const ts_pkt *retry_b = ts_sent(&net, &net.nodes[1].addr, "INVITE", 1);
+    /* the caller owns the Call-ID: 2.1 to 4 s; the callee 0 to 2 s */
+    assert_true(retry_a->sent >= GOSIP_MS(2100) && retry_a->sent <= GOSIP_SEC(4));
+    assert_true(retry_b->sent <= GOSIP_SEC(2));
+    assert_int_equal(gosip_dialog_state_of(da), GOSIP_DIALOG_CONFIRMED);
+    gosip_txn_unref(ra);
+    gosip_txn_unref(rb);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+static ts_fate late_200(ts_net *net, const ts_pkt *p, int seq, void *ud)
+{
+    (void)net;
+    (void)seq;
+    (void)ud;
+    return strncmp(p->text, "SIP/2.0 200", 11) == 0 && strstr(p->text, "INVITE\r\n") ? TS_DELAY
+                                                                                     : TS_PASS;
+}
+
+static void test_cancel_racing_200(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    net.filter = late_200;
+    net.delay = GOSIP_MS(100);
+    gosip_txn *t = call(&net, 1);
+    gosip_dialog *early = dialog_of(&net, 0, 'r', 0);
+    assert_int_equal(gosip_dialog_state_of(early), GOSIP_DIALOG_EARLY);
+    /* the caller hangs up while the 200 is on its way: CANCEL */
+    assert_int_equal(gosip_dialog_bye(early, net.now), 0);
+    ts_settle(&net);
+    assert_non_null(ts_sent(&net, &net.nodes[0].addr, "CANCEL", 0));
+    ts_run(&net, GOSIP_SEC(1));
+    /* the callee had answered: 200 to the CANCEL, no 487; the caller ACKs the 200 and ends
+     * the call it no longer wants with BYE */
+    assert_int_equal(ts_count_sent(&net, &net.nodes[1].addr, "SIP/2.0 487"), 0);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[0].addr, "ACK "), 1);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[0].addr, "BYE "), 1);
+    assert_int_equal(ts_count_ev(&net, 0, 'd'), 1);
+    assert_int_equal(ts_count_ev(&net, 1, 'd'), 1);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+static void test_cancel_before_answer_487(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    callee_final = 0; /* rings, never answers */
+    gosip_txn *t = call(&net, 1);
+    gosip_dialog *early = dialog_of(&net, 0, 'r', 0);
+    assert_int_equal(gosip_dialog_bye(early, net.now), 0);
+    ts_settle(&net);
+    assert_int_equal(final_of(&net, 0, t), 487);
+    assert_int_equal(ts_ev(&net, 0, 'd', 0)->code, GOSIP_DIALOG_END_REJECTED);
+    assert_int_equal(ts_ev(&net, 1, 'd', 0)->code, GOSIP_DIALOG_END_REJECTED);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+/* ---------------------------------------------------------------- in-dialog checks */
+
+static void test_unknown_dialog_481_and_old_cseq_500(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    gosip_txn *t = call(&net, 1);
+    gosip_dialog *da = dialog_of(&net, 0, 'r', 1);
+    /* a BYE for a dialog nobody knows */
+    ts_inject(&net, 1, "192.0.2.50", 5060,
+              "BYE sip:bob@192.0.2.2 SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.50;branch=z9hG4bKu1\r\n"
+              "Max-Forwards: 70\r\nTo: <sip:bob@192.0.2.2>;tag=nope\r\n"
+              "From: <sip:x@192.0.2.50>;tag=x1\r\nCall-ID: unknown@x\r\nCSeq: 5 BYE\r\n"
+              "Content-Length: 0\r\n\r\n");
+    assert_non_null(ts_sent(&net, &net.nodes[1].addr, "SIP/2.0 481", 0));
+    /* an INFO in the dialog, then one with a CSeq lower than the last */
+    gosip_msg *info = NULL;
+    assert_int_equal(gosip_dialog_new_request(da, GOSIP_STR("INFO"), &info), 0);
+    assert_int_equal(gosip_dialog_send_request(da, info, NULL, net.now), 0);
+    ts_settle(&net);
+    const ts_pkt *sent = ts_sent(&net, &net.nodes[0].addr, "INFO", 0);
+    char *old = test_malloc(sent->len + 1);
+    memcpy(old, sent->text, sent->len + 1);
+    char *cs = strstr(old, "CSeq: ");
+    cs[6] = '1'; /* the INVITE's number: lower than the INFO's */
+    char *br = strstr(old, "branch=");
+    br[9] = br[9] == 'x' ? 'y' : 'x'; /* a new transaction */
+    ts_queue(&net, &net.nodes[0].addr, &net.nodes[1].addr, old, sent->len, net.now);
+    ts_settle(&net);
+    test_free(old);
+    assert_non_null(ts_sent(&net, &net.nodes[1].addr, "SIP/2.0 500", 0));
+    gosip_msg_unref(info);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+static void test_481_ends_dialog(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    callee_info = 481;
+    gosip_txn *t = call(&net, 1);
+    gosip_dialog *da = dialog_of(&net, 0, 'r', 1);
+    gosip_msg *info = NULL;
+    assert_int_equal(gosip_dialog_new_request(da, GOSIP_STR("INFO"), &info), 0);
+    assert_int_equal(gosip_dialog_send_request(da, info, NULL, net.now), 0);
+    gosip_msg_unref(info);
+    ts_settle(&net);
+    /* RFC 5057: 481 to a request of the dialog's usage means the peer has no dialog */
+    assert_int_equal(ts_ev(&net, 0, 'd', 0)->code, GOSIP_DIALOG_END_PEER_GONE);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+/* ---------------------------------------------------------------- offer and answer */
+
+static void give_body(ts_node *n, const gosip_oa_event *ev)
+{
+    (void)n;
+    if (ev->kind == GOSIP_OA_NEED_OFFER || ev->kind == GOSIP_OA_NEED_ANSWER)
+        assert_int_equal(
+            gosip_dialog_set_body(ev->dialog, GOSIP_STR("application/sdp"), sdp, sizeof sdp - 1),
+            0);
+}
+
+static int oa_kind(const ts_net *net, int node, int nth)
+{
+    const ts_event *e = ts_ev(net, node, 'o', nth);
+    return e ? e->oa : 0;
+}
+
+static void test_offer_in_invite(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    callee_body = 0; /* the stack asks the callee's application for the answer */
+    net.nodes[1].on_oa = give_body;
+    gosip_txn *t = call(&net, 1);
+    assert_int_equal(oa_kind(&net, 1, 0), GOSIP_OA_NEED_ANSWER);
+    assert_int_equal(oa_kind(&net, 0, 0), GOSIP_OA_REMOTE_ANSWER);
+    assert_int_equal(ts_count_ev(&net, 0, 'o'), 1);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+static void test_offer_in_2xx_answer_in_ack(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    callee_body = 0;
+    net.nodes[0].on_oa = give_body;
+    net.nodes[1].on_oa = give_body;
+    gosip_txn *t = call(&net, 0);
+    assert_int_equal(oa_kind(&net, 1, 0), GOSIP_OA_NEED_OFFER);
+    assert_int_equal(oa_kind(&net, 0, 0), GOSIP_OA_REMOTE_OFFER);
+    assert_int_equal(oa_kind(&net, 0, 1), GOSIP_OA_NEED_ANSWER);
+    assert_int_equal(oa_kind(&net, 1, 1), GOSIP_OA_REMOTE_ANSWER);
+    assert_non_null(strstr(ts_sent(&net, &net.nodes[0].addr, "ACK ", 0)->text, "m=audio"));
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+/* ---------------------------------------------------------------- limits and end */
+
+static void test_free_ends_dialogs(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    gosip_txn *t = call(&net, 1);
+    gosip_stack_free(net.nodes[0].stack);
+    net.nodes[0].stack = NULL;
+    assert_int_equal(ts_count_ev(&net, 0, 'd'), 1);
+    assert_int_equal(ts_ev(&net, 0, 'd', 0)->code, GOSIP_DIALOG_END_DESTROYED);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
+static void test_dialog_limit_503(void **state)
+{
+    (void)state;
+    ts_net net;
+    memset(&net, 0, sizeof net);
+    gosip_config cfg;
+    ts_config(&cfg);
+    ts_node_add(&net, A_HOST, 5060, &cfg);
+    cfg.contact_user = "bob";
+    cfg.max_dialogs = 1;
+    ts_node_add(&net, B_HOST, 5060, &cfg);
+    net.nodes[1].on_request = callee;
+    callee_final = 200;
+    callee_body = 1;
+    callee_txn = NULL;
+    gosip_txn *t1 = call(&net, 1);
+    gosip_txn *t2 = call(&net, 1); /* at the limit: the second call is refused */
+    assert_int_equal(final_of(&net, 0, t1), 200);
+    assert_int_equal(final_of(&net, 0, t2), 503);
+    gosip_txn_unref(t1);
+    gosip_txn_unref(t2);
+    teardown(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -294,6 +552,15 @@ int main(void)
         cmocka_unit_test(test_lost_2xx_retransmitted),
         cmocka_unit_test(test_fork_second_2xx_ended),
         cmocka_unit_test(test_fork_second_2xx_kept),
+        cmocka_unit_test(test_glare_491_and_retry),
+        cmocka_unit_test(test_cancel_racing_200),
+        cmocka_unit_test(test_cancel_before_answer_487),
+        cmocka_unit_test(test_unknown_dialog_481_and_old_cseq_500),
+        cmocka_unit_test(test_481_ends_dialog),
+        cmocka_unit_test(test_offer_in_invite),
+        cmocka_unit_test(test_offer_in_2xx_answer_in_ack),
+        cmocka_unit_test(test_free_ends_dialogs),
+        cmocka_unit_test(test_dialog_limit_503),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

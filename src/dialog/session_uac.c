@@ -135,16 +135,22 @@ static int in_dialog_response(gosip_txn *t, gosip_dialog *d, gosip_msg *resp)
     if (m != GOSIP_METHOD_INVITE || status < 200)
         return 0;
     if (status == 491 && t->retries < 3 && !d->ended) {
+        /* while waiting, this side has no INVITE in progress: the peer's may pass */
+        if (d->invite_out == t)
+            d->invite_out = NULL;
         t->retries++;
         t->retry_at = t->stack->now + glare_wait(d);
         return 1;
     }
+    if (repeat_ack(d, resp))
+        return 1;
+    /* the INVITE is over once its final is in (and ACKed): another may start (14.1) */
+    if (d->invite_out == t)
+        d->invite_out = NULL;
     if (status >= 300) {
         d->oa_offer_out = 0;
         return 0;
     }
-    if (repeat_ack(d, resp))
-        return 1;
     refresh_target(d, resp);
     gosip__oa_received(d, resp, 1);
     send_ack(d, t, resp);
@@ -204,6 +210,8 @@ void gosip__session_retry(gosip_txn *t, gosip_tstamp now)
         gosip__txn_end(t, 0);
         return;
     }
+    if (!d->invite_out)
+        d->invite_out = t;
     gosip__client_retry(t, ++d->local_seq);
 }
 
