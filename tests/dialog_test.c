@@ -544,6 +544,44 @@ static void test_dialog_limit_503(void **state)
     teardown(&net);
 }
 
+static void test_registered_dialog_method(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    gosip_stack *sa = net.nodes[0].stack, *sb = net.nodes[1].stack;
+    assert_int_equal(gosip_stack_add_dialog_method(sa, GOSIP_STR("BAD NAME")),
+                     GOSIP_ERR_INVALID_ARG);
+    assert_int_equal(gosip_stack_add_dialog_method(sa, GOSIP_STR("MESSAGE")), 0);
+    assert_int_equal(gosip_stack_add_dialog_method(sb, GOSIP_STR("MESSAGE")), 0);
+    for (int i = 1; i < 16; i++)
+        assert_int_equal(gosip_stack_add_dialog_method(sa, GOSIP_STR("X-M")), 0);
+    assert_int_equal(gosip_stack_add_dialog_method(sa, GOSIP_STR("X-M")), GOSIP_ERR_LIMIT);
+    gosip_msg *req = caller_request("MESSAGE", B_URI);
+    gosip_txn *t = NULL;
+    assert_int_equal(gosip_provider_new_client_txn(gosip_stack_provider(sa), req, &t), 0);
+    assert_int_equal(gosip_txn_send_request(t, 0), 0);
+    ts_settle(&net);
+    /* a 2xx to a dialog-creating non-INVITE confirms the dialog at once, without ACK */
+    gosip_dialog *da = gosip_txn_dialog(t);
+    assert_non_null(da);
+    assert_int_equal(gosip_dialog_state_of(da), GOSIP_DIALOG_CONFIRMED);
+    assert_int_equal(ts_count_sent(&net, &net.nodes[0].addr, "ACK "), 0);
+    /* without automatic dialog support the same exchange makes none */
+    gosip_provider_set_auto_dialog(gosip_stack_provider(sa), 0);
+    gosip_msg *req2 = caller_request("MESSAGE", B_URI);
+    gosip_txn *t2 = NULL;
+    assert_int_equal(gosip_provider_new_client_txn(gosip_stack_provider(sa), req2, &t2), 0);
+    assert_int_equal(gosip_txn_send_request(t2, 0), 0);
+    ts_settle(&net);
+    assert_null(gosip_txn_dialog(t2));
+    gosip_msg_unref(req);
+    gosip_msg_unref(req2);
+    gosip_txn_unref(t);
+    gosip_txn_unref(t2);
+    teardown(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -561,6 +599,7 @@ int main(void)
         cmocka_unit_test(test_offer_in_2xx_answer_in_ack),
         cmocka_unit_test(test_free_ends_dialogs),
         cmocka_unit_test(test_dialog_limit_503),
+        cmocka_unit_test(test_registered_dialog_method),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
