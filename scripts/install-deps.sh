@@ -7,7 +7,11 @@ packages=(build-essential cmake pkg-config clang libclang-rt-14-dev libcmocka-de
           # the libuv runtime (libgosip-uv): event loop, DNS, TLS; the openssl command makes
           # the TLS tests' certificates, dnsmasq-base (the binary, no system service) serves
           # their DNS, sip-tester is SIPp
-          libuv1-dev libc-ares-dev openssl dnsmasq-base sip-tester)
+          libuv1-dev libc-ares-dev openssl dnsmasq-base sip-tester
+          # real peers for gosip-ua's interop tests: Kamailio as registrar and record-routing
+          # proxy (its base package has every module the test config loads), and baresip (the
+          # metapackage brings only baresip-core here, without recommends: no GUI, no video)
+          kamailio baresip)
 
 if ! command -v dpkg >/dev/null 2>&1; then
     echo "install-deps: not a Debian system; make sure these (or their equivalents) are installed:" >&2
