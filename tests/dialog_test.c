@@ -582,6 +582,40 @@ static void test_registered_dialog_method(void **state)
     teardown(&net);
 }
 
+/* The application answers without To tags: the stack adds one, the same on each answer. */
+static void untagged(ts_node *n, const gosip_request_event *ev)
+{
+    if (ev->txn || gosip_msg_method(ev->msg) != GOSIP_METHOD_INVITE)
+        return;
+    gosip_txn *t = NULL;
+    assert_int_equal(gosip_provider_new_server_txn(gosip_stack_provider(n->stack), ev->msg, &t), 0);
+    int codes[2] = {180, 200};
+    for (int i = 0; i < 2; i++) {
+        gosip_msg *r = NULL;
+        assert_int_equal(
+            gosip_msg_new_response(&r, ev->msg, codes[i], GOSIP_STR_NULL, GOSIP_STR_NULL), 0);
+        assert_int_equal(gosip_txn_send_response(t, r, ev->now), 0);
+        gosip_msg_unref(r);
+    }
+    gosip_txn_unref(t);
+}
+
+static void test_stack_adds_to_tag(void **state)
+{
+    (void)state;
+    ts_net net;
+    setup(&net);
+    net.nodes[1].on_request = untagged;
+    gosip_txn *t = call(&net, 1);
+    gosip_dialog *early = dialog_of(&net, 0, 'r', 0), *da = dialog_of(&net, 0, 'r', 1);
+    assert_non_null(early);
+    assert_ptr_equal(early, da);
+    assert_int_equal(gosip_dialog_state_of(da), GOSIP_DIALOG_CONFIRMED);
+    assert_int_equal(gosip_dialog_remote_tag(da).n, 10);
+    gosip_txn_unref(t);
+    teardown(&net);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -600,6 +634,7 @@ int main(void)
         cmocka_unit_test(test_free_ends_dialogs),
         cmocka_unit_test(test_dialog_limit_503),
         cmocka_unit_test(test_registered_dialog_method),
+        cmocka_unit_test(test_stack_adds_to_tag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,11 +57,29 @@ static void server_oa(gosip_dialog *d, gosip_txn *t, gosip_msg *resp)
                    gosip_msg_body(t->request).p ? GOSIP_OA_NEED_ANSWER : GOSIP_OA_NEED_OFFER);
 }
 
+/* A response that would create a dialog needs a To tag (8.2.6.2): the one the
+ * transaction's earlier responses carried, else a fresh one. */
+static void ensure_to_tag(gosip_txn *t, gosip_msg *resp)
+{
+    const gosip_nameaddr *to = gosip_msg_to(resp), *rto = gosip_msg_to(t->request);
+    if (!to || to->tag.p || (rto && rto->tag.p))
+        return;
+    const gosip_msg *last = t->fsm ? gosip__txn_response(t->fsm) : NULL;
+    const gosip_nameaddr *lto = last ? gosip_msg_to(last) : NULL;
+    char fresh[10];
+    gosip_str tag = lto && lto->tag.p ? lto->tag : (gosip_str){fresh, sizeof fresh};
+    if (!lto || !lto->tag.p)
+        gosip__stack_random(t->stack, fresh, sizeof fresh);
+    gosip_msg_set_param(resp, gosip_msg_hdr(resp, GOSIP_HDR_TO), GOSIP_STR("tag"), tag, 0);
+}
+
 int gosip__session_server_response(gosip_txn *t, gosip_msg *resp)
 {
     int status = gosip_msg_status(resp);
     if (status <= 100)
         return 0;
+    if (gosip__dialog_creating(t->stack, t->request))
+        ensure_to_tag(t, resp);
     gosip_dialog *d = t->dialog;
     if (!d && status < 300)
         d = dialog_for(t, resp);
