@@ -5,7 +5,8 @@
  * creates a dialog for each dialog-creating request (INVITE, SUBSCRIBE, REFER, and the
  * methods registered with gosip_stack_add_dialog_method): on the client side from a
  * provisional response with a To tag (early) or a 2xx (confirmed), on the server side
- * from the response the application sends. Request, response and transaction events then
+ * from the response the application sends (given a To tag by the stack when it has none,
+ * and a Contact when cfg.contact_user is set). Request, response and transaction events then
  * carry the dialog (ev->dialog), and gosip_txn_dialog() finds it from a transaction.
  *
  * For an INVITE the stack also keeps the session reliable: the callee's 2xx is
