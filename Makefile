@@ -4,11 +4,14 @@
 #                        ASan/UBSan build + ctest (build-asan/), libFuzzer build + a short run of
 #                        every fuzzer over the seed corpora (build-fuzz/, FUZZ_SECONDS each)
 #   make check-uv        build (Release) and run only the libuv runtime's loopback tests (label uv)
-#   make run             build (Release) and lint the two example messages with gosip-lint
+#   make run             build (Release) and start gosip-ua answering calls on 127.0.0.1:5060
+#                        (UDP and TCP); it first prints how to call it with SIPp
 #   make bench           build (Release) and run every bench_* program (oSIP and Sofia-SIP side by side)
 #   make bench-transport build (Release) and measure gosip-responder under SIPp load (needs sipp)
 #   make bench-txn       build (Release) and run bench_txn (transactions/s, bytes per transaction)
 #   make bench-txn-load  build (Release) and measure gosip-txn serve under SIPp load (needs sipp)
+#   make bench-ua        build (Release) and measure gosip-ua answering SIPp calls, next to SIPp's
+#                        uas and Kamailio (needs sipp, kamailio); CPU per call, bytes per dialog
 #   make fuzz FUZZ_SECONDS=600   the long fuzz run: every fuzzer for FUZZ_SECONDS seconds
 #   make valgrind        the Release unit tests under valgrind (leaks are errors)
 #   make install [PREFIX=/usr/local]   (PREFIX is a configure option: it also sets gosip.pc)
@@ -93,12 +96,16 @@ test: deps
 	$(MAKE) --no-print-directory fuzz
 
 # ------------------------------------------------------------------ programs
-# gosip-lint exits 1 for an invalid message: the valid example must pass, the bad one must be rejected.
+# gosip-ua answers every call (180, then 200 with SDP) until Ctrl-C, then prints its stats.
+# SIPp's own port must differ from gosip-ua's (-p), and its control socket stay on loopback.
+SIPP_HINT = sipp -sn uac 127.0.0.1:5060 -p 5062 -i 127.0.0.1 -ci 127.0.0.1
+
 run: release
-	$(BUILD_DIR)/gosip-lint examples/invite.sip
-	@rc=0; $(BUILD_DIR)/gosip-lint examples/bad-request.sip || rc=$$?; \
-	if [ $$rc -eq 1 ]; then echo "(exit 1 expected: examples/bad-request.sip is malformed)"; \
-	else echo "gosip-lint exited $$rc on examples/bad-request.sip, expected 1" >&2; exit 1; fi
+	@echo "gosip-ua answers calls on 127.0.0.1:5060 over UDP and TCP (Ctrl-C stops it)."
+	@echo "Call it from another terminal with SIPp (apt-get install sip-tester):"
+	@echo "  $(SIPP_HINT) -m 1    # one call over UDP"
+	@echo "  $(SIPP_HINT) -t t1 -r 200 -m 1000 -buff_size 4194304    # 1,000 over TCP"
+	$(BUILD_DIR)/gosip-ua --answer --udp 127.0.0.1:5060 --tcp 127.0.0.1:5060
 
 bench: release
 	@n=0; while IFS= read -r b; do \
@@ -123,6 +130,13 @@ bench-txn: release
 .PHONY: bench-txn-load
 bench-txn-load: release
 	bench/txn/run.sh $(BUILD_DIR)
+
+# SIPp calls on loopback at rising rates to gosip-ua --answer, SIPp's uas and Kamailio (proxy
+# to a SIPp uas): calls ok/failed, CPU per call; then gosip-ua's RSS per dialog at 10,000
+# concurrent calls (bench/ua/run.sh).
+.PHONY: bench-ua
+bench-ua: release
+	bench/ua/run.sh $(BUILD_DIR)
 
 valgrind: release
 	@n=0; failed=0; while IFS= read -r t; do \
