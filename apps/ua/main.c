@@ -7,6 +7,9 @@
 #define _POSIX_C_SOURCE 200809L
 
 #include <inttypes.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,8 @@ static const char usage_text[] =
     "  --answer                          answer every INVITE: 180, then --answer-status\n"
     "  --ring-ms MS                      delay between the 180 and the answer (default 0)\n"
     "  --answer-status CODE              final status of answers (default 200)\n"
+    "  --max-transactions N              live transactions before 503 (default 65536;\n"
+    "                                    each call holds two for 32 s on UDP)\n"
     "  --t1-ms MS                        RFC 3261 T1 (default 500; also scales the wait\n"
     "                                    for a missing ACK, 64*T1)\n"
     "  --duration SEC                    exit after SEC seconds (default: when the calls\n"
@@ -150,6 +155,9 @@ static int parse_number_flag(options *o, const char *flag, const char *arg)
     } else if (!strcmp(flag, "--ring-ms")) {
         if (parse_u64(arg, 0, 3600000, &o->ring_ms) != 0)
             return usage_error("--ring-ms wants 0..3600000", arg);
+    } else if (!strcmp(flag, "--max-transactions")) {
+        if (parse_u64(arg, 1, 100000000, &o->max_transactions) != 0)
+            return usage_error("--max-transactions wants 1..100000000", arg);
     } else if (!strcmp(flag, "--t1-ms")) {
         if (parse_u64(arg, 1, 60000, &o->t1_ms) != 0)
             return usage_error("--t1-ms wants 1..60000", arg);
@@ -456,6 +464,8 @@ static int start_stack(app *a)
     gosip_config_default(&cfg);
     cfg.contact_user = a->opt.user;
     cfg.outbound_proxy = a->opt.outbound_proxy;
+    if (a->opt.max_transactions)
+        cfg.max_transactions = cfg.max_dialogs = (unsigned)a->opt.max_transactions;
     if (a->opt.t1_ms) {
         cfg.t1 = GOSIP_MS(a->opt.t1_ms);
         if (cfg.t2 < cfg.t1)
@@ -539,6 +549,12 @@ int main(int argc, char **argv)
     static app a;
     int rc;
 
+#ifdef __GLIBC__
+    /* Messages come and go by the thousand per second: keep freed heap instead of giving it
+     * back and faulting it in again at once. */
+    mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+    mallopt(M_TOP_PAD, 16 * 1024 * 1024);
+#endif
     a.opt.user = "gosip";
     a.opt.expires = 3600;
     a.opt.calls = 1;

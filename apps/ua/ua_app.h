@@ -38,8 +38,9 @@ typedef struct options {
     int answer;
     uint64_t ring_ms;
     int answer_status;
-    double duration; /* 0: until the calls are done, or forever */
-    uint64_t t1_ms;  /* 0: the stack's default */
+    double duration;           /* 0: until the calls are done, or forever */
+    uint64_t t1_ms;            /* 0: the stack's default */
+    uint64_t max_transactions; /* 0: the stack's default */
     int stats;
     int verbose;
 } options;

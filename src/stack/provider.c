@@ -65,9 +65,7 @@ int gosip_provider_new_server_txn(gosip_provider *p, gosip_msg *req, gosip_txn *
     gosip_stack *s = p->stack;
     if (s->dead)
         return GOSIP_ERR_STATE;
-    if (gosip__txn_index_match_server(s->index, req))
-        return GOSIP_ERR_EXISTS;
-    gosip_txn *t = NULL;
+    gosip_txn *t = NULL; /* a retransmission is refused by the index (EXISTS) */
     int rc = gosip__txn_obj_new(s, req, 0, &t);
     if (rc)
         return rc;

@@ -158,7 +158,8 @@ static int bind_socket(gosip__uv_lp *ulp, const gosip_addr *want, gosip_addr *bo
         rc = uv_tcp_bind(&ulp->u.tcp, (const struct sockaddr *)&ss, v6 ? UV_TCP_IPV6ONLY : 0);
         /* a TLS point without a server certificate is outbound-only: bound (so that Via
          * names a real port) but not listening */
-        int outbound_only = ulp->kind == GOSIP_TP_TLS && !gosip__tls_ctx_has_server_cert(ulp->uv->tls);
+        int outbound_only =
+            ulp->kind == GOSIP_TP_TLS && !gosip__tls_ctx_has_server_cert(ulp->uv->tls);
         if (rc == 0 && !outbound_only)
             rc = uv_listen((uv_stream_t *)&ulp->u.tcp, SOMAXCONN, on_connection);
         if (rc == 0)
@@ -181,7 +182,7 @@ static int start_lp(gosip_uv *uv, gosip__uv_lp *ulp, const gosip_addr *want, gos
     if (rc != 0)
         return rc;
     if (ulp->kind == GOSIP_TP_UDP) {
-        rc = uv_udp_recv_start(&ulp->u.udp, gosip__uv_alloc_cb, on_udp_recv);
+        rc = uv_udp_recv_start(&ulp->u.udp, gosip__uv_udp_alloc_cb, on_udp_recv);
         if (rc != 0) {
             gosip__uv_set_error(uv, rc);
             gosip_tp_lp_remove(uv->tp, ulp->lp, gosip__uv_now());
@@ -208,8 +209,9 @@ int gosip_uv_listen(gosip_uv *uv, gosip_tp_kind kind, const char *host, unsigned
     memset(ulp, 0, sizeof *ulp);
     ulp->uv = uv;
     ulp->kind = kind;
-    int rc = kind == GOSIP_TP_UDP ? uv_udp_init(uv->loop, &ulp->u.udp)
-                                  : uv_tcp_init(uv->loop, &ulp->u.tcp);
+    int rc = kind == GOSIP_TP_UDP
+                 ? uv_udp_init_ex(uv->loop, &ulp->u.udp, AF_UNSPEC | UV_UDP_RECVMMSG)
+                 : uv_tcp_init(uv->loop, &ulp->u.tcp);
     if (rc != 0) {
         gosip__uv_set_error(uv, rc);
         gosip__uv_free(uv, ulp);

@@ -348,17 +348,17 @@ struct gosip__locate {
     void *rnd_ud;
     uint32_t rnd_state;
     int sips;
-    char *target;               /* TARGET: maddr or host, brackets stripped */
-    gosip_tp_kind fallback;     /* transport of the A/AAAA fallback */
+    char *target;           /* TARGET: maddr or host, brackets stripped */
+    gosip_tp_kind fallback; /* transport of the A/AAAA fallback */
     phase ph;
-    int awaiting;               /* `pending` was returned and awaits its answer */
-    gosip__dns_query pending;   /* the query (or cache probe) being answered */
-    gosip__dns_type qtype;      /* A or AAAA: the next address query of a host */
+    int awaiting;             /* `pending` was returned and awaits its answer */
+    gosip__dns_query pending; /* the query (or cache probe) being answered */
+    gosip__dns_type qtype;    /* A or AAAA: the next address query of a host */
     job srv[GOSIP__LOCATE_MAX_SRV_NAMES];
     size_t n_srv, i_srv;
-    job *hosts;                 /* max_targets of them */
+    job *hosts; /* max_targets of them */
     size_t n_hosts, i_host;
-    gosip_target *targets;      /* max_targets of them */
+    gosip_target *targets; /* max_targets of them */
     size_t n_targets, max_targets;
 };
 
@@ -631,7 +631,8 @@ static int take_naptr(gosip__locate *l, const gosip__dns_answer *a)
         size_t bi = 0;
         gosip_tp_kind kind = GOSIP_TP_UDP, bk = GOSIP_TP_UDP;
         for (size_t i = 0; i < n; i++)
-            if (!taken[i] && naptr_kind(l, &a->rr[i], &kind) && (!best || naptr_before(&a->rr[i], best))) {
+            if (!taken[i] && naptr_kind(l, &a->rr[i], &kind) &&
+                (!best || naptr_before(&a->rr[i], best))) {
                 best = &a->rr[i];
                 bi = i;
                 bk = kind;

@@ -14,9 +14,9 @@
  *     for (;;) {
  *         gosip__dns_query q;
  *         int rc = gosip__locate_next(l, cache, now, &q);
- *         if (rc == 1) { ...query q.name / q.type..., gosip__locate_answer(l, cache, now, &a); continue; }
- *         if (rc == 0) gosip__locate_targets(l, &targets, &n);   // ordered, n >= 1
- *         break;                                                   // rc < 0: RESOLVE, ...
+ *         if (rc == 1) { ...query q.name / q.type..., gosip__locate_answer(l, cache, now, &a);
+ * continue; } if (rc == 0) gosip__locate_targets(l, &targets, &n);   // ordered, n >= 1 break; //
+ * rc < 0: RESOLVE, ...
  *     }
  *     gosip__locate_free(l);
  *
@@ -65,12 +65,12 @@ typedef enum gosip__dns_type {
 
 /** One resource record of an answer; only the fields of its type are meaningful. */
 typedef struct gosip__dns_rr {
-    uint32_t ttl;                    /* seconds */
-    uint16_t order, pref;            /* NAPTR */
-    uint16_t priority, weight, port; /* SRV */
+    uint32_t ttl;                     /* seconds */
+    uint16_t order, pref;             /* NAPTR */
+    uint16_t priority, weight, port;  /* SRV */
     gosip_str flags, service, regexp; /* NAPTR */
-    gosip_str target;                /* SRV target; NAPTR replacement (no trailing dot) */
-    gosip_addr addr;                 /* A / AAAA (port unused) */
+    gosip_str target;                 /* SRV target; NAPTR replacement (no trailing dot) */
+    gosip_addr addr;                  /* A / AAAA (port unused) */
 } gosip__dns_rr;
 
 /** The answer to one query. Strings are borrowed for the duration of the call. */
@@ -145,10 +145,10 @@ typedef struct gosip__locate gosip__locate;
 #define GOSIP__LOCATE_MAX_SRV_RR 32u   /* SRV records used from one answer */
 
 typedef struct gosip__locate_config {
-    const gosip_mem *mem;   /* NULL: the C library's */
-    gosip__random_fn rnd;   /* NULL: a fixed-seed xorshift (fine for tests only) */
+    const gosip_mem *mem; /* NULL: the C library's */
+    gosip__random_fn rnd; /* NULL: a fixed-seed xorshift (fine for tests only) */
     void *rnd_ud;
-    size_t max_targets;     /* 0: GOSIP__LOCATE_DEFAULT_MAX_TARGETS */
+    size_t max_targets; /* 0: GOSIP__LOCATE_DEFAULT_MAX_TARGETS */
 } gosip__locate_config;
 
 /**
@@ -156,8 +156,7 @@ typedef struct gosip__locate_config {
  * NULL. Errors: INVALID_ARG (not sip/sips, no host), UNSUPPORTED (a transport parameter
  * other than udp/tcp/tls, or sips with transport=udp), NOMEM.
  */
-int gosip__locate_new(gosip__locate **out, const gosip_uri *uri,
-                      const gosip__locate_config *cfg);
+int gosip__locate_new(gosip__locate **out, const gosip_uri *uri, const gosip__locate_config *cfg);
 void gosip__locate_free(gosip__locate *l);
 
 /**

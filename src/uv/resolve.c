@@ -37,7 +37,7 @@ typedef struct request {
     void *ud;
     int ready;
     gosip__dns_type qtype; /* of the query in flight */
-    int status; /* an error met while consuming an answer, reported at the next step */
+    int status;            /* an error met while consuming an answer, reported at the next step */
 } request;
 
 struct gosip__resolver {
@@ -265,8 +265,11 @@ static int feed_naptr(request *q, const unsigned char *abuf, int alen, gosip__dn
     uint32_t ttl = min_answer_ttl(abuf, alen);
     size_t n = 0;
     for (struct ares_naptr_reply *p = head; p && n < 64; p = p->next, n++) {
-        rr[n] = (gosip__dns_rr){.ttl = ttl, .order = p->order, .pref = p->preference,
-                                .flags = ustr(p->flags), .service = ustr(p->service),
+        rr[n] = (gosip__dns_rr){.ttl = ttl,
+                                .order = p->order,
+                                .pref = p->preference,
+                                .flags = ustr(p->flags),
+                                .service = ustr(p->service),
                                 .regexp = ustr(p->regexp),
                                 .target = gosip_str_from_cstr(p->replacement)};
     }
@@ -286,8 +289,11 @@ static int feed_srv(request *q, const unsigned char *abuf, int alen, gosip__dns_
     uint32_t ttl = min_answer_ttl(abuf, alen);
     size_t n = 0;
     for (struct ares_srv_reply *p = head; p && n < GOSIP__LOCATE_MAX_SRV_RR; p = p->next, n++)
-        rr[n] = (gosip__dns_rr){.ttl = ttl, .priority = p->priority, .weight = p->weight,
-                                .port = p->port, .target = gosip_str_from_cstr(p->host)};
+        rr[n] = (gosip__dns_rr){.ttl = ttl,
+                                .priority = p->priority,
+                                .weight = p->weight,
+                                .port = p->port,
+                                .target = gosip_str_from_cstr(p->host)};
     *a = (gosip__dns_answer){0, rr, n};
     q->status = gosip__locate_answer(q->loc, q->r->cache, now_ns(), a);
     ares_free_data(head);
@@ -394,8 +400,8 @@ static int channel_new(gosip__resolver *r, const char *dns_servers)
     o.sock_state_cb_data = r;
     o.timeout = RESOLVE_TIMEOUT_MS;
     o.tries = RESOLVE_TRIES;
-    int st = ares_init_options(&r->ch, &o,
-                               ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
+    int st =
+        ares_init_options(&r->ch, &o, ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
     if (st != ARES_SUCCESS) {
         r->ch = NULL;
         return st == ARES_ENOMEM ? GOSIP_ERR_NOMEM : GOSIP_ERR_RESOLVE;

@@ -64,6 +64,13 @@ void gosip__uv_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
     *buf = uv_buf_init((char *)uv->rxbuf, GOSIP__UV_RXBUF);
 }
 
+void gosip__uv_udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    (void)suggested;
+    gosip_uv *uv = *(gosip_uv **)h->data;
+    *buf = uv_buf_init((char *)uv->udpbuf, GOSIP__UV_MMSG * GOSIP__UV_RXBUF);
+}
+
 int gosip__uv_sa_from_addr(const gosip_addr *a, struct sockaddr_storage *ss)
 {
     memset(ss, 0, sizeof *ss);
@@ -243,6 +250,8 @@ static void free_parts(gosip_uv *uv)
     uv->plainbuf = NULL;
     gosip__uv_free(uv, uv->rxbuf);
     uv->rxbuf = NULL;
+    gosip__uv_free(uv, uv->udpbuf);
+    uv->udpbuf = NULL;
 }
 
 /* The loop the runtime created is closed only when nothing of the runtime is left on it,
@@ -277,8 +286,9 @@ static const gosip_tp_callbacks tramps = {tramp_message, tramp_error};
 static int create_parts(gosip_uv *uv, const gosip_uv_config *cfg)
 {
     uv->rxbuf = gosip__uv_alloc(uv, GOSIP__UV_RXBUF);
+    uv->udpbuf = gosip__uv_alloc(uv, GOSIP__UV_MMSG * GOSIP__UV_RXBUF);
     uv->plainbuf = gosip__uv_alloc(uv, GOSIP__UV_PLAINBUF);
-    if (!uv->rxbuf || !uv->plainbuf)
+    if (!uv->rxbuf || !uv->udpbuf || !uv->plainbuf)
         return GOSIP_ERR_NOMEM;
     int rc = 0;
     if (uv->stack)

@@ -19,6 +19,9 @@
 /* Receive buffer of the runtime: one whole datagram (65535 octets plus room to notice
  * a truncated one), also used for stream reads, which are consumed synchronously. */
 #define GOSIP__UV_RXBUF 65536u
+/* Datagrams read by one recvmmsg call: under load one wake-up and one system call serve
+ * several requests (libuv wants a buffer of 64 KiB per datagram). */
+#define GOSIP__UV_MMSG 16u
 /* Plaintext buffer for decrypted TLS records. */
 #define GOSIP__UV_PLAINBUF 16384u
 
@@ -98,6 +101,7 @@ struct gosip_uv {
     int last_error;
     int flushing;
     uint8_t *rxbuf;    /* GOSIP__UV_RXBUF bytes */
+    uint8_t *udpbuf;   /* GOSIP__UV_MMSG * GOSIP__UV_RXBUF bytes, for UDP reads */
     uint8_t *plainbuf; /* GOSIP__UV_PLAINBUF bytes */
 };
 
@@ -111,6 +115,7 @@ void gosip__uv_set_error(gosip_uv *uv, int uv_err);
 void gosip__uv_report(gosip_uv *uv, int code, int sys_error, gosip_tp_kind kind,
                       const gosip_addr *peer, const char *reason);
 void gosip__uv_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+void gosip__uv_udp_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 int gosip__uv_sa_from_addr(const gosip_addr *a, struct sockaddr_storage *ss);
 int gosip__uv_addr_from_sa(const struct sockaddr *sa, gosip_addr *a);
 
