@@ -22,6 +22,8 @@
 /* Datagrams read by one recvmmsg call: under load one wake-up and one system call serve
  * several requests (libuv wants a buffer of 64 KiB per datagram). */
 #define GOSIP__UV_MMSG 16u
+/* Granularity of the runtime's one timer (see rearm_timer). */
+#define GOSIP__UV_TIMER_SLOT GOSIP_MS(10)
 /* Plaintext buffer for decrypted TLS records. */
 #define GOSIP__UV_PLAINBUF 16384u
 
@@ -100,6 +102,7 @@ struct gosip_uv {
     void *close_ud;
     int last_error;
     int flushing;
+    gosip_tstamp timer_due; /* the slot the timer is armed for */
     uint8_t *rxbuf;    /* GOSIP__UV_RXBUF bytes */
     uint8_t *udpbuf;   /* GOSIP__UV_MMSG * GOSIP__UV_RXBUF bytes, for UDP reads */
     uint8_t *plainbuf; /* GOSIP__UV_PLAINBUF bytes */
