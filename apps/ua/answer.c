@@ -119,6 +119,19 @@ void answer_fire_ring(app *a, due *d)
 
 /* ---------------------------------------------------------------- requests */
 
+/* Tags from a pool refilled a few hundred characters at a time (one system call each). */
+static void fresh_tag(char *out)
+{
+    static char pool[480];
+    static size_t left;
+    if (left < TAG_LEN) {
+        gosip_random_token(pool, sizeof pool, NULL, NULL);
+        left = sizeof pool;
+    }
+    memcpy(out, pool + sizeof pool - left, TAG_LEN);
+    left -= TAG_LEN;
+}
+
 static incoming *incoming_new(app *a, gosip_provider *p, const gosip_request_event *ev)
 {
     incoming *in = calloc(1, sizeof *in);
@@ -137,7 +150,7 @@ static incoming *incoming_new(app *a, gosip_provider *p, const gosip_request_eve
     in->index = a->st.incoming++;
     memcpy(in->call_id, id.p, n);
     in->call_id[n] = '\0';
-    gosip_random_token(in->tag, sizeof in->tag, NULL, NULL);
+    fresh_tag(in->tag);
     gosip_txn_set_data(in->txn, in);
     in->next = a->incoming;
     if (a->incoming)
@@ -153,7 +166,7 @@ static void decline(app *a, gosip_provider *p, const gosip_request_event *ev, in
 
     if (gosip_provider_new_server_txn(p, ev->msg, &t) != 0)
         return; /* a retransmission: the transaction answers it */
-    gosip_random_token(tag, sizeof tag, NULL, NULL);
+    fresh_tag(tag);
     respond(a, t, status, (gosip_str){tag, TAG_LEN}, ev->now);
     gosip_txn_unref(t);
 }

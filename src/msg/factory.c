@@ -140,11 +140,35 @@ static int copy_first(gosip_msg *m, const gosip_msg *src, gosip_hdr_kind kind,
     return gosip_msg_copy_hdr(m, h, GOSIP_WHERE_APPEND, NULL, out);
 }
 
+/* Responses copy headers that are mostly never read again: their parse waits. */
+static int copy_first_lazy(gosip_msg *m, const gosip_msg *src, gosip_hdr_kind kind)
+{
+    const gosip_hdr *h = gosip_msg_hdr(src, kind);
+    if (!h || gosip_hdr_error(h))
+        return GOSIP_ERR_INVALID_ARG;
+    return gosip__msg_copy_hdr_lazy(m, h, NULL);
+}
+
+static int copy_vias_lazy(gosip_msg *m, const gosip_msg *src)
+{
+    for (const gosip_hdr *h = gosip_msg_hdr(src, GOSIP_HDR_VIA); h; h = gosip_hdr_next_same(h)) {
+        int err = gosip_hdr_error(h);
+        int rc = err == GOSIP_ERR_NOMEM ? err : err ? 0 : gosip__msg_copy_hdr_lazy(m, h, NULL);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Copies every well-formed header of a kind, in order. */
 static int copy_all(gosip_msg *m, const gosip_msg *src, gosip_hdr_kind kind)
 {
     for (const gosip_hdr *h = gosip_msg_hdr(src, kind); h; h = gosip_hdr_next_same(h)) {
-        int rc = gosip_hdr_error(h) ? 0 : gosip_msg_copy_hdr(m, h, GOSIP_WHERE_APPEND, NULL, NULL);
+        /* a malformed one is left out; one whose deferred parse ran out of memory is not */
+        int err = gosip_hdr_error(h);
+        int rc = err == GOSIP_ERR_NOMEM ? err
+                 : err                  ? 0
+                                        : gosip_msg_copy_hdr(m, h, GOSIP_WHERE_APPEND, NULL, NULL);
         if (rc)
             return rc;
     }
@@ -267,6 +291,8 @@ static int copy_to(gosip_msg *r, const gosip_msg *req, int status, gosip_str to_
     if (rc)
         return rc;
     const gosip_nameaddr *na = gosip_hdr_nameaddr(to);
+    if (!na && gosip_hdr_error(to))
+        return gosip_hdr_error(to); /* its deferred parse ran out of memory */
     /* RFC 3261 8.2.6.2: a 100 (Trying) may go without the tag. */
     if (status > 100 && to_tag.p && to_tag.n && na && !na->tag.p)
         rc = gosip_msg_set_param(r, to, GOSIP_STR("tag"), to_tag, 0);
@@ -285,15 +311,15 @@ int gosip_msg_new_response(gosip_msg **out, const gosip_msg *req, int status, go
         return rc;
     rc = gosip_msg_set_status_line(r, status, reason);
     if (!rc)
-        rc = copy_all(r, req, GOSIP_HDR_VIA);
+        rc = copy_vias_lazy(r, req);
     if (!rc && gosip_msg_from(req))
-        rc = copy_first(r, req, GOSIP_HDR_FROM, NULL);
+        rc = copy_first_lazy(r, req, GOSIP_HDR_FROM);
     if (!rc)
         rc = copy_to(r, req, status, to_tag);
     if (!rc && gosip_msg_call_id(req).p)
-        rc = copy_first(r, req, GOSIP_HDR_CALL_ID, NULL);
+        rc = copy_first_lazy(r, req, GOSIP_HDR_CALL_ID);
     if (!rc && gosip_msg_cseq(req))
-        rc = copy_first(r, req, GOSIP_HDR_CSEQ, NULL);
+        rc = copy_first_lazy(r, req, GOSIP_HDR_CSEQ);
     const gosip_hdr *ts = gosip_msg_hdr(req, GOSIP_HDR_TIMESTAMP);
     if (!rc && ts && !gosip_hdr_error(ts))
         rc = gosip_msg_copy_hdr(r, ts, GOSIP_WHERE_APPEND, NULL, NULL);

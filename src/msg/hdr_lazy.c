@@ -116,9 +116,16 @@ void gosip__hdr_ensure(const gosip_hdr *ch)
             return; /* h itself took the error */
     }
     h->pending = 0;
+    h->error = 0;
     int rc = gosip__hdr_parse_value(m, h);
-    if (rc)
+    if (rc == GOSIP_ERR_NOMEM) {
+        /* transient: the header reads as failed now and is parsed again next time */
+        h->error = rc;
+        h->parsed = NULL;
+        h->pending = GOSIP__PENDING_PARSE;
+    } else if (rc) {
         gosip__hdr_record_error(m, h, rc);
+    }
 }
 
 void gosip__msg_ensure_all(const gosip_msg *m)

@@ -19,7 +19,7 @@ int gosip_msg_new(gosip_msg **out, const gosip_mem *mem)
 {
     if (!out)
         return GOSIP_ERR_INVALID_ARG;
-    gosip_msg *m = gosip__msg_alloc(mem, 2048);
+    gosip_msg *m = gosip__msg_alloc(mem, 2560);
     if (!m)
         return GOSIP_ERR_NOMEM;
     m->dirty = 1;
@@ -229,7 +229,8 @@ const gosip_hdr *gosip_hdr_next_same(const gosip_hdr *h)
         return h->next_same;
     }
     for (const gosip_hdr *o = h->next; o; o = o->next)
-        if (o->kind == h->kind && (h->kind != GOSIP_HDR_OTHER || gosip_str_caseeq(o->name, h->name)))
+        if (o->kind == h->kind &&
+            (h->kind != GOSIP_HDR_OTHER || gosip_str_caseeq(o->name, h->name)))
             return o;
     return NULL;
 }
@@ -246,8 +247,11 @@ static const void *typed(const gosip_hdr *h, gosip_hdr_shape shape)
     return actual == shape ? h->parsed : NULL;
 }
 
-#define TYPED_VIEW(fn, type, shape)                                                               \
-    const type *fn(const gosip_hdr *h) { return typed(h, shape); }
+#define TYPED_VIEW(fn, type, shape)                                                                \
+    const type *fn(const gosip_hdr *h)                                                             \
+    {                                                                                              \
+        return typed(h, shape);                                                                    \
+    }
 
 TYPED_VIEW(gosip_hdr_nameaddr, gosip_nameaddr, GOSIP_SHAPE_NAMEADDR)
 TYPED_VIEW(gosip_hdr_via, gosip_via, GOSIP_SHAPE_VIA)

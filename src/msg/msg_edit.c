@@ -47,7 +47,8 @@ static gosip_hdr *position(gosip_msg *m, gosip_hdr *h, gosip_hdr_where where, go
     }
     gosip_hdr *first_same = NULL, *last_same = NULL;
     for (gosip_hdr *x = m->first; x; x = x->next)
-        if (x->kind == h->kind && (h->kind != GOSIP_HDR_OTHER || gosip_str_caseeq(x->name, h->name))) {
+        if (x->kind == h->kind &&
+            (h->kind != GOSIP_HDR_OTHER || gosip_str_caseeq(x->name, h->name))) {
             if (!first_same)
                 first_same = x;
             last_same = x;
@@ -189,7 +190,8 @@ static int add_parsed(gosip_msg *m, gosip_hdr_kind kind, gosip_str name, gosip_s
                       gosip_hdr_where where, gosip_hdr *ref, const gosip_hdr **out,
                       unsigned replacing)
 {
-    if ((where == GOSIP_WHERE_BEFORE || where == GOSIP_WHERE_AFTER) && (!ref || !gosip__hdr_in_msg(m, ref)))
+    if ((where == GOSIP_WHERE_BEFORE || where == GOSIP_WHERE_AFTER) &&
+        (!ref || !gosip__hdr_in_msg(m, ref)))
         return GOSIP_ERR_INVALID_ARG;
     if (!folding_ok(value))
         return GOSIP_ERR_PARSE;
@@ -242,8 +244,7 @@ int gosip_msg_add_hdr(gosip_msg *m, gosip_str name, gosip_str value, gosip_hdr_w
     char *n = gosip__arena_strdup(&m->arena, name.p, name.n);
     if (!n)
         return GOSIP_ERR_NOMEM;
-    return add_parsed(m, kind, gosip__mkstr(n, n + name.n), value, where, (gosip_hdr *)ref, out,
-                      0);
+    return add_parsed(m, kind, gosip__mkstr(n, n + name.n), value, where, (gosip_hdr *)ref, out, 0);
 }
 
 int gosip_msg_add_hdr_kind(gosip_msg *m, gosip_hdr_kind kind, gosip_str value,
@@ -255,6 +256,43 @@ int gosip_msg_add_hdr_kind(gosip_msg *m, gosip_hdr_kind kind, gosip_str value,
     return add_parsed(m, kind, name, value, where, (gosip_hdr *)ref, out, 0);
 }
 
+/* A valid, unchanged built-in header is copied as text, its typed parse deferred to its
+ * first reading like a received one's: responses copy several headers nobody reads. */
+static int copy_lazy(gosip_msg *m, const gosip_hdr *src, gosip_hdr_where where, gosip_hdr *ref,
+                     const gosip_hdr **out)
+{
+    if ((where == GOSIP_WHERE_BEFORE || where == GOSIP_WHERE_AFTER) &&
+        (!ref || !gosip__hdr_in_msg(m, ref)))
+        return GOSIP_ERR_INVALID_ARG;
+    unsigned via = src->kind == GOSIP_HDR_VIA;
+    if (m->n_hdrs + 1 > m->limits.max_headers || m->n_vias + via > m->limits.max_vias)
+        return GOSIP_ERR_LIMIT;
+    char *v = gosip__arena_strdup(&m->arena, src->value.p ? src->value.p : "", src->value.n);
+    gosip_hdr *h = v ? gosip__arena_zalloc(&m->arena, sizeof *h) : NULL;
+    if (!h)
+        return GOSIP_ERR_NOMEM;
+    h->kind = src->kind;
+    h->name = gosip__hdr_canonical_name((gosip_hdr_kind)src->kind);
+    h->value = gosip__mkstr(v, v + src->value.n);
+    h->msg = m;
+    h->pending = GOSIP__PENDING_PARSE;
+    gosip__hdr_link(m, h, where, ref);
+    if (out)
+        *out = h;
+    return 0;
+}
+
+int gosip__msg_copy_hdr_lazy(gosip_msg *m, const gosip_hdr *src, const gosip_hdr **out)
+{
+    gosip__hdr_ensure(src);
+    if (src && src->error == GOSIP_ERR_NOMEM)
+        return GOSIP_ERR_NOMEM;
+    if (m && src && !src->dirty && !src->error && src->kind > GOSIP_HDR_OTHER &&
+        src->kind < GOSIP_HDR__BUILTIN_COUNT && src->msg != m)
+        return copy_lazy(m, src, GOSIP_WHERE_APPEND, NULL, out);
+    return gosip_msg_copy_hdr(m, src, GOSIP_WHERE_APPEND, NULL, out);
+}
+
 int gosip_msg_copy_hdr(gosip_msg *m, const gosip_hdr *src, gosip_hdr_where where,
                        const gosip_hdr *ref, const gosip_hdr **out)
 {
@@ -262,6 +300,8 @@ int gosip_msg_copy_hdr(gosip_msg *m, const gosip_hdr *src, gosip_hdr_where where
         return GOSIP_ERR_INVALID_ARG;
     gosip_str value;
     gosip__hdr_ensure(src);
+    if (src->error == GOSIP_ERR_NOMEM)
+        return GOSIP_ERR_NOMEM; /* its deferred parse just ran out of memory */
     int rc = gosip__hdr_value_text(m, src, &value);
     if (rc)
         return rc;
@@ -292,8 +332,7 @@ unsigned gosip_msg_remove_all(gosip_msg *m, gosip_hdr_kind kind)
     return n;
 }
 
-int gosip_msg_replace_hdr(gosip_msg *m, const gosip_hdr *h, gosip_str value,
-                          const gosip_hdr **out)
+int gosip_msg_replace_hdr(gosip_msg *m, const gosip_hdr *h, gosip_str value, const gosip_hdr **out)
 {
     if (!m || !h || (!value.p && value.n))
         return GOSIP_ERR_INVALID_ARG;

@@ -67,6 +67,11 @@ struct gosip_hdr {
 
 enum { GOSIP__PENDING_PARSE = 1, GOSIP__PENDING_SPLIT = 2 };
 
+/* Appends a copy of src whose typed parse waits for its first reading (a valid,
+ * unchanged built-in header), else a plain copy. For factories whose result is read
+ * little: a deferred parse that runs out of memory leaves the header in error. */
+int gosip__msg_copy_hdr_lazy(gosip_msg *m, const gosip_hdr *src, const gosip_hdr **out);
+
 /* Marks a header's typed parse as failed and records the message defect. */
 void gosip__hdr_record_error(gosip_msg *m, gosip_hdr *h, int rc);
 

@@ -1,8 +1,7 @@
 /* Message parser: start line, header block, body framing (RFC 3261 7, 18.3, 25). */
 #include "msg/msg_internal.h"
 
-static void set_err(gosip_parse_error *err, int code, int status, const char *reason,
-                    size_t offset)
+static void set_err(gosip_parse_error *err, int code, int status, const char *reason, size_t offset)
 {
     if (!err)
         return;
@@ -180,16 +179,16 @@ static int parse_into(gosip_msg *m, const char *p, const char *end, gosip_framin
     const char *sl_end = line_end(p, end, &sl_content);
     int rc = parse_start_line(m, p, sl_content);
     if (rc) {
-        set_err(err, rc, 0, rc == GOSIP_ERR_LIMIT ? "start line too long" : "not a SIP message",
-                0);
+        set_err(err, rc, 0, rc == GOSIP_ERR_LIMIT ? "start line too long" : "not a SIP message", 0);
         return rc;
     }
     const char *hdrs = sl_end < end ? sl_end + 1 : end;
     const char *body;
     rc = gosip__parse_header_block(m, hdrs, end, &body);
     if (rc) {
-        set_err(err, rc, 400, rc == GOSIP_ERR_LIMIT ? "too many headers or header too long"
-                                                    : "out of memory", (size_t)(hdrs - p));
+        set_err(err, rc, 400,
+                rc == GOSIP_ERR_LIMIT ? "too many headers or header too long" : "out of memory",
+                (size_t)(hdrs - p));
         return rc;
     }
     if (!body && framing == GOSIP_FRAMING_STREAM) {
@@ -251,7 +250,7 @@ int gosip_msg_parse(gosip_msg **out, const void *data, size_t len, const gosip_p
         return GOSIP_ERR_PARSE;
     }
     size_t n = len - skip;
-    gosip_msg *m = gosip__msg_alloc(opts->mem, 3 * n + 1024);
+    gosip_msg *m = gosip__msg_alloc(opts->mem, 4 * n + 1024);
     char *copy = m ? gosip__arena_strdup(&m->arena, in + skip, n) : NULL;
     if (!copy) {
         gosip_msg_unref(m);

@@ -53,9 +53,20 @@ static char *dup_cstr(gosip_stack *s, const char *src)
     return d;
 }
 
+/* Tags and branches are drawn from a pool filled a few hundred characters at a time: one
+ * system call serves dozens of them instead of one each. */
 void gosip__stack_random(gosip_stack *s, char *buf, size_t n)
 {
-    gosip_random_token(buf, n, s->cfg.random, s->cfg.random_data);
+    if (s->cfg.random || n > sizeof s->rpool) {
+        gosip_random_token(buf, n, s->cfg.random, s->cfg.random_data);
+        return;
+    }
+    if (s->rpool_left < n) {
+        gosip_random_token(s->rpool, sizeof s->rpool, NULL, NULL);
+        s->rpool_left = sizeof s->rpool;
+    }
+    memcpy(buf, s->rpool + sizeof s->rpool - s->rpool_left, n);
+    s->rpool_left -= n;
 }
 
 /* ---------------------------------------------------------------- configuration copies */

@@ -88,6 +88,8 @@ struct gosip_stack {
     size_t n_objs;    /* every object in `live` (each owns a heap slot) */
     gosip_txn **heap; /* deadlines: a binary min-heap */
     size_t heap_len, heap_cap;
+    char rpool[512]; /* random token characters not yet used */
+    size_t rpool_left;
     gosip_tstamp now;      /* `now` of the input being processed */
     unsigned depth;        /* listener callbacks in progress */
     gosip_dialog *dialogs; /* live dialogs */

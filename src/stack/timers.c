@@ -1,10 +1,14 @@
 /*
- * One deadline per stack: transactions sit in a binary min-heap keyed by their earliest
- * timer, so the runtime needs one timer and firing costs O(log n) per transaction due.
+ * One deadline per stack: transactions sit in a min-heap keyed by their earliest timer, so
+ * the runtime needs one timer and firing costs O(log n) per transaction due. The heap is
+ * 4-ary: half the levels of a binary one, and the children of a node share cache lines,
+ * which matters at the hundred thousand live transactions of a loaded server.
  */
 #include "stack/stack_internal.h"
 
 #include <stdint.h>
+
+enum { ARITY = 4 };
 
 static void place(gosip_stack *s, size_t i, gosip_txn *t)
 {
@@ -16,7 +20,7 @@ static void sift_up(gosip_stack *s, size_t i)
 {
     gosip_txn *t = s->heap[i];
     while (i > 0) {
-        size_t parent = (i - 1) / 2;
+        size_t parent = (i - 1) / ARITY;
         if (s->heap[parent]->deadline <= t->deadline)
             break;
         place(s, i, s->heap[parent]);
@@ -29,11 +33,14 @@ static void sift_down(gosip_stack *s, size_t i)
 {
     gosip_txn *t = s->heap[i];
     for (;;) {
-        size_t c = 2 * i + 1;
-        if (c >= s->heap_len)
+        size_t first = ARITY * i + 1;
+        if (first >= s->heap_len)
             break;
-        if (c + 1 < s->heap_len && s->heap[c + 1]->deadline < s->heap[c]->deadline)
-            c++;
+        size_t end = first + ARITY < s->heap_len ? first + ARITY : s->heap_len;
+        size_t c = first;
+        for (size_t k = first + 1; k < end; k++)
+            if (s->heap[k]->deadline < s->heap[c]->deadline)
+                c = k;
         if (t->deadline <= s->heap[c]->deadline)
             break;
         place(s, i, s->heap[c]);
