@@ -12,57 +12,28 @@
 # are what the test checks on its side.
 # Exit 77 (skipped) when baresip or the recipe is missing.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 ua=${1:?usage: $0 GOSIP_UA PEERS_DIR}
 peers=${2:?usage: $0 GOSIP_UA PEERS_DIR}
 
-if ! command -v baresip >/dev/null; then
-    echo "SKIP: baresip not installed (apt-get install baresip)"
-    exit 77
-fi
+tl_need baresip "apt-get install baresip"
 if [ ! -r "$peers/baresip/config" ] || [ ! -r "$peers/baresip/accounts" ]; then
-    echo "SKIP: no baresip recipe in $peers/baresip"
-    exit 77
+    tl_skip "no baresip recipe in $peers/baresip"
 fi
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    { exec 4>&-; } 2>/dev/null || true
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+tl_init_work
+# the control socket (fd 4) is closed first, so that baresip sees its client leave
+trap '{ exec 4>&-; } 2>/dev/null || true; tl_cleanup' EXIT
 
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$work"/*.out "$work"/*.err; do
-        [ -s "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
-    done
+    tl_dump_tails 40 "$work"/*.out "$work"/*.err
     [ -s "$work/events" ] && { echo "--- baresip events" >&2; events >&2; }
     exit 1
 }
 
-rand_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
-
-# wait_line FILE REGEX PID SECONDS: until FILE has a line matching REGEX; fails when the
-# process PID exits first or time runs out.
-wait_line() {
-    local file=$1 re=$2 pid=$3 secs=$4 i
-    for ((i = 0; i < secs * 10; i++)); do
-        grep -Eq "$re" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || { grep -Eq "$re" "$file" 2>/dev/null && return 0; return 1; }
-        sleep 0.1
-    done
-    return 1
-}
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
-stats_of() { grep '^stats ' "$1" | tail -n 1; }
-expect_stat() { # STATS NAME VALUE WHO
-    [ "$(field "$1" "$2")" = "$3" ] || fail "$4: $2=$(field "$1" "$2"), expected $3 ($1)"
-}
 
 # ---------------------------------------------------------------- baresip and its control socket
 # ctrl_tcp speaks netstrings ("LEN:JSON,"); events: one JSON object per line, type first.
@@ -86,9 +57,9 @@ ctl() { printf '%d:%s,' "${#1}" "$1" >&4; }
 start_baresip() {
     local cport rtp dir="$work/bs"
     for _ in 1 2 3 4 5; do
-        bport=$(rand_port)
-        cport=$(rand_port)
-        rtp=$(rand_port)
+        bport=$(tl_rand_port)
+        cport=$(tl_rand_port)
+        rtp=$(tl_rand_port)
         rm -rf "$dir"
         mkdir -p "$dir"
         sed -e "s/127\.0\.0\.1:5080/127.0.0.1:$bport/" -e "s/127\.0\.0\.1:4444/127.0.0.1:$cport/" \
@@ -135,7 +106,7 @@ timeout --foreground 60 "$ua" --udp 127.0.0.1:0 --user callee --answer --duratio
     >"$work/callee.out" 2>"$work/callee.err" &
 upid=$!
 pids+=("$upid")
-wait_line "$work/callee.out" '^listening udp ' "$upid" 5 || fail "(a) gosip-ua did not start"
+tl_wait_line "$work/callee.out" '^listening udp ' "$upid" 5 || fail "(a) gosip-ua did not start"
 uport=$(sed -n 's/^listening udp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/callee.out")
 ctl "{\"command\":\"dial\",\"params\":\"sip:callee@127.0.0.1:$uport\",\"token\":\"a\"}"
 wait_ev CALL_ESTABLISHED outgoing 1 10 || fail "(a) baresip: no CALL_ESTABLISHED"
@@ -143,7 +114,7 @@ sleep 1
 ctl '{"command":"hangup","token":"b"}'
 wait_ev CALL_CLOSED outgoing 1 10 || fail "(a) baresip: no CALL_CLOSED after its hangup"
 # gosip-ua flushes its output at the call's end, not at event=incoming: wait for the end
-wait_line "$work/callee.out" '^event=terminated ' "$upid" 10 || fail "(a) gosip-ua: no call ended"
+tl_wait_line "$work/callee.out" '^event=terminated ' "$upid" 10 || fail "(a) gosip-ua: no call ended"
 call_id=$(sed -n 's/^event=incoming .*call-id=\([^ ]*\).*/\1/p' "$work/callee.out" | head -n 1)
 [ -n "$call_id" ] || fail "(a) gosip-ua: no event=incoming"
 reason=$(sed -n "s/^event=terminated .*call-id=$call_id .*reason=\([^ ]*\).*/\1/p" \
@@ -153,10 +124,10 @@ kill -TERM "$upid"
 rc=0
 wait "$upid" || rc=$?
 [ "$rc" -eq 0 ] || fail "(a) gosip-ua --answer exited with $rc after SIGTERM"
-cs=$(stats_of "$work/callee.out")
-expect_stat "$cs" incoming 1 "(a) gosip-ua"
-expect_stat "$cs" answered 1 "(a) gosip-ua"
-expect_stat "$cs" byes_received 1 "(a) gosip-ua"
+cs=$(tl_stats_of "$work/callee.out")
+tl_expect_stat "$cs" incoming 1 "(a) gosip-ua"
+tl_expect_stat "$cs" answered 1 "(a) gosip-ua"
+tl_expect_stat "$cs" byes_received 1 "(a) gosip-ua"
 echo "  gosip-ua: $cs"
 
 # ---------------------------------------------------------------- (b) GoSIP calls baresip
@@ -176,11 +147,11 @@ for t in udp tcp; do
     reason=$(sed -n "s/^event=terminated .*call-id=$call_id .*reason=\([^ ]*\).*/\1/p" \
         "$work/caller_$t.out" | head -n 1)
     [ "$reason" = bye ] || fail "(b $t) gosip-ua: call $call_id terminated with reason '$reason'"
-    cs=$(stats_of "$work/caller_$t.out")
-    expect_stat "$cs" calls 1 "(b $t) gosip-ua"
-    expect_stat "$cs" established 1 "(b $t) gosip-ua"
-    expect_stat "$cs" failed 0 "(b $t) gosip-ua"
-    expect_stat "$cs" byes_sent 1 "(b $t) gosip-ua"
+    cs=$(tl_stats_of "$work/caller_$t.out")
+    tl_expect_stat "$cs" calls 1 "(b $t) gosip-ua"
+    tl_expect_stat "$cs" established 1 "(b $t) gosip-ua"
+    tl_expect_stat "$cs" failed 0 "(b $t) gosip-ua"
+    tl_expect_stat "$cs" byes_sent 1 "(b $t) gosip-ua"
     echo "  gosip-ua: $cs"
     wait_ev CALL_ESTABLISHED incoming "$n" 5 || fail "(b $t) baresip: no CALL_ESTABLISHED"
     wait_ev CALL_CLOSED incoming "$n" 5 || fail "(b $t) baresip: no CALL_CLOSED after the BYE"

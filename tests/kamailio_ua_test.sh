@@ -13,38 +13,22 @@
 # a random port and a private runtime directory so parallel runs do not collide.
 # Exit 77 (skipped) when kamailio or the recipe is missing.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 ua=${1:?usage: $0 GOSIP_UA PEERS_DIR}
 peers=${2:?usage: $0 GOSIP_UA PEERS_DIR}
 
-if ! command -v kamailio >/dev/null; then
-    echo "SKIP: kamailio not installed (apt-get install kamailio)"
-    exit 77
-fi
-if [ ! -r "$peers/kamailio.cfg" ]; then
-    echo "SKIP: no Kamailio recipe at $peers/kamailio.cfg"
-    exit 77
-fi
+tl_need kamailio "apt-get install kamailio"
+[ -r "$peers/kamailio.cfg" ] || tl_skip "no Kamailio recipe at $peers/kamailio.cfg"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+tl_init_work
 
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$work"/*.out "$work"/*.err "$work"/kamailio.log; do
-        [ -s "$f" ] && { echo "--- $f" >&2; tail -n 40 "$f" >&2; }
-    done
+    tl_dump_tails 40 "$work"/*.out "$work"/*.err "$work"/kamailio.log
     exit 1
 }
-
-rand_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
 
 # probe PORT: one OPTIONS to Kamailio itself over TCP; prints its status line. Bash's
 # /dev/tcp keeps the probe free of extra tools; the read is bounded.
@@ -66,7 +50,7 @@ start_kamailio() {
     local status
     mkdir -p "$work/kam"
     for _ in 1 2 3 4 5; do
-        kport=$(rand_port)
+        kport=$(tl_rand_port)
         # The recipe looks up only requests for itself (uri==myself, which needs its
         # port). The address of record sip:bob@127.0.0.1 has none (5060 implied), so the
         # copy looks up that host and port too instead of relaying to 127.0.0.1:5060. An
@@ -101,22 +85,6 @@ start_kamailio() {
     fail "Kamailio could not bind a port"
 }
 
-# wait_line FILE REGEX PID SECONDS: until FILE has a line matching REGEX; fails when the
-# process PID exits first or time runs out.
-wait_line() {
-    local file=$1 re=$2 pid=$3 secs=$4 i
-    for ((i = 0; i < secs * 10; i++)); do
-        grep -Eq "$re" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || { grep -Eq "$re" "$file" 2>/dev/null && return 0; return 1; }
-        sleep 0.1
-    done
-    return 1
-}
-field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<"$1" | head -n 1; }
-stats_of() { grep '^stats ' "$1" | tail -n 1; }
-expect_stat() { # STATS NAME VALUE WHO
-    [ "$(field "$1" "$2")" = "$3" ] || fail "$4: $2=$(field "$1" "$2"), expected $3 ($1)"
-}
 
 # run_case TRANSPORT CALLEE CALLER
 run_case() {
@@ -133,7 +101,7 @@ run_case() {
         --stats -v >"$work/${callee}.out" 2>"$work/${callee}.err" &
     local cpid=$!
     pids+=("$cpid")
-    wait_line "$work/$callee.out" '^event=registered' "$cpid" 10 ||
+    tl_wait_line "$work/$callee.out" '^event=registered' "$cpid" 10 ||
         fail "($t) $callee: no event=registered"
     grep -Eq '^event=registered status=200( |$)' "$work/$callee.out" ||
         fail "($t) $callee: $(grep -m1 '^event=registered' "$work/$callee.out")"
@@ -150,15 +118,15 @@ run_case() {
         "$work/$caller.out" | head -n 1)
     [ "$reason" = bye ] || fail "($t) caller: call $call_id terminated with reason '$reason'"
     local cs
-    cs=$(stats_of "$work/$caller.out")
-    expect_stat "$cs" calls 1 "($t) caller"
-    expect_stat "$cs" established 1 "($t) caller"
-    expect_stat "$cs" failed 0 "($t) caller"
-    expect_stat "$cs" byes_sent 1 "($t) caller"
+    cs=$(tl_stats_of "$work/$caller.out")
+    tl_expect_stat "$cs" calls 1 "($t) caller"
+    tl_expect_stat "$cs" established 1 "($t) caller"
+    tl_expect_stat "$cs" failed 0 "($t) caller"
+    tl_expect_stat "$cs" byes_sent 1 "($t) caller"
     echo "  $caller: $cs"
 
     # the callee learns of the BYE by receiving it: wait for its end, then stop it
-    wait_line "$work/$callee.out" "^event=terminated .*call-id=$call_id " "$cpid" 10 ||
+    tl_wait_line "$work/$callee.out" "^event=terminated .*call-id=$call_id " "$cpid" 10 ||
         fail "($t) callee: call $call_id never terminated"
     # the callee prints no event of its own for the ACK: reason=bye below says its dialog
     # was confirmed and ended by the caller's BYE
@@ -171,10 +139,10 @@ run_case() {
     rc=0
     wait "$cpid" || rc=$?
     [ "$rc" -eq 0 ] || fail "($t) callee $callee exited with $rc after SIGTERM"
-    cs=$(stats_of "$work/$callee.out")
-    expect_stat "$cs" incoming 1 "($t) callee"
-    expect_stat "$cs" answered 1 "($t) callee"
-    expect_stat "$cs" byes_received 1 "($t) callee"
+    cs=$(tl_stats_of "$work/$callee.out")
+    tl_expect_stat "$cs" incoming 1 "($t) callee"
+    tl_expect_stat "$cs" answered 1 "($t) callee"
+    tl_expect_stat "$cs" byes_received 1 "($t) callee"
     echo "  $callee: $cs"
 
     # Kamailio's log prefix carries the Call-ID: the ACK and BYE of this call must have

@@ -8,6 +8,8 @@
 #   usage: sipp_options_test.sh GOSIP_RESPONDER SCENARIO_DIR [CALLS]
 # Exit 77 (skipped) when sipp or openssl is missing.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 responder=${1:?usage: $0 GOSIP_RESPONDER SCENARIO_DIR [CALLS]}
 scenario_dir=${2:?usage: $0 GOSIP_RESPONDER SCENARIO_DIR [CALLS]}
@@ -16,10 +18,7 @@ ecalls=$(((calls + 9) / 10)) # calls of the error scenario, per transport
 rate=100
 
 for tool in sipp openssl; do
-    if ! command -v "$tool" >/dev/null; then
-        echo "SKIP: $tool not installed (apt-get install sip-tester openssl)"
-        exit 77
-    fi
+    tl_need "$tool" "apt-get install sip-tester openssl"
 done
 
 work=$(mktemp -d)
@@ -52,12 +51,8 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
     --duration 300 -v >"$work/resp.out" 2>"$work/resp.err" &
 resp_pid=$!
 
-port_of() { sed -n "s/^listening $1 127\.0\.0\.1:\([0-9]*\)$/\1/p" "$work/resp.out"; }
-for _ in $(seq 100); do
-    [ "$(grep -c '^listening ' "$work/resp.out" || true)" -ge 3 ] && break
-    kill -0 "$resp_pid" 2>/dev/null || fail "gosip-responder exited at startup"
-    sleep 0.1
-done
+port_of() { tl_listen_port "$work/resp.out" "$1"; }
+tl_wait_listening "$work/resp.out" 3 "$resp_pid" gosip-responder
 udp_port=$(port_of udp); tcp_port=$(port_of tcp); tls_port=$(port_of tls)
 [ -n "$udp_port" ] && [ -n "$tcp_port" ] && [ -n "$tls_port" ] || fail "no listening lines"
 

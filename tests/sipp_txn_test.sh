@@ -12,63 +12,37 @@
 # Exit 77 (skipped) when sipp is missing. Ports are ephemeral (gosip-txn) or random
 # (SIPp's own), so that parallel test runs do not collide.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 txn=${1:?usage: $0 GOSIP_TXN SCENARIO_DIR [CALLS]}
 scenario_dir=${2:?usage: $0 GOSIP_TXN SCENARIO_DIR [CALLS]}
 calls=${3:-20}
 
-if ! command -v sipp >/dev/null; then
-    echo "SKIP: sipp not installed (apt-get install sip-tester)"
-    exit 77
-fi
+tl_need sipp "apt-get install sip-tester"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+tl_init_work
 
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$work"/*.out "$work"/*.err; do
-        [ -s "$f" ] && { echo "--- $f" >&2; tail -n 30 "$f" >&2; }
-    done
+    tl_dump_tails 30 "$work"/*.out "$work"/*.err
     exit 1
 }
 
-# Random ports for what SIPp binds besides its SIP socket (media, control), and for its
-# SIP socket as a UAS; a run that could not bind is retried with others.
-rand_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
+# Random ports (tl_rand_port) for what SIPp binds besides its SIP socket (media, control),
+# and for its SIP socket as a UAS; a run that could not bind is retried with others.
 
 # start_serve NAME ARGS...: a server with ephemeral UDP and TCP ports; sets NAME_udp/_tcp.
 start_serve() {
     local name=$1; shift
-    "$txn" serve --udp 127.0.0.1:0 --tcp 127.0.0.1:0 --duration 120 --stats -v "$@" \
-        >"$work/$name.out" 2>"$work/$name.err" &
-    pids+=($!)
-    eval "${name}_pid=$!"
-    for _ in $(seq 100); do
-        n=$(grep -c '^listening ' "$work/$name.out" 2>/dev/null || true)
-        [ "${n:-0}" -ge 2 ] && break
-        kill -0 "$!" 2>/dev/null || fail "gosip-txn serve ($name) exited at startup"
-        sleep 0.1
-    done
-    eval "${name}_udp=$(sed -n 's/^listening udp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")"
-    eval "${name}_tcp=$(sed -n 's/^listening tcp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")"
+    tl_start_agent "$name" "gosip-txn serve ($name)" \
+        "$txn" serve --udp 127.0.0.1:0 --tcp 127.0.0.1:0 --duration 120 --stats -v "$@"
 }
 
 # stop_serve NAME: SIGTERM; the server must exit 0 with its stats line, kept in NAME_stats.
 stop_serve() {
-    local name=$1 pid rc=0
-    pid=$(eval echo "\$${name}_pid")
-    kill -TERM "$pid"
-    wait "$pid" || rc=$?
-    [ "$rc" -eq 0 ] || fail "gosip-txn serve ($name) exited with $rc after SIGTERM"
-    eval "${name}_stats=\"$(grep '^stats ' "$work/$name.out" | tail -n 1)\""
+    local name=$1
+    tl_stop_agent "$name" "gosip-txn serve ($name)"
     echo "$name: $(eval echo "\$${name}_stats")"
 }
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
@@ -80,7 +54,7 @@ run_sipp() {
     for attempt in 1 2 3; do
         rc=0
         timeout 60 sipp -sf "$scenario_dir/$scen.xml" -t "$mode" -i 127.0.0.1 -ci 127.0.0.1 \
-            -mp "$(rand_port)" -cp "$(rand_port)" -timeout 30s -timeout_error -nostdin \
+            -mp "$(tl_rand_port)" -cp "$(tl_rand_port)" -timeout 30s -timeout_error -nostdin \
             -buff_size 4194304 -trace_err -error_file "$work/sipp_$tag.errors" \
             -trace_msg -message_file "$work/sipp_$tag.msg" "$@" >"$log" 2>&1 || rc=$?
         [ "$rc" -eq 0 ] && return 0
@@ -137,9 +111,9 @@ stop_serve slow
 uas_run() {
     local tag=$1 scen=$2 method=$3 attempt port rc
     for attempt in 1 2 3; do
-        port=$(rand_port)
+        port=$(tl_rand_port)
         timeout 60 sipp -sf "$scenario_dir/$scen.xml" -t u1 -i 127.0.0.1 -ci 127.0.0.1 \
-            -p "$port" -mp "$(rand_port)" -cp "$(rand_port)" -m 1 -timeout 30s -timeout_error \
+            -p "$port" -mp "$(tl_rand_port)" -cp "$(tl_rand_port)" -m 1 -timeout 30s -timeout_error \
             -nostdin -trace_err -error_file "$work/sipp_$tag.errors" -trace_msg \
             -message_file "$work/sipp_$tag.msg" >"$work/sipp_$tag.log" 2>&1 &
         local spid=$!

@@ -12,6 +12,8 @@
 # Exit 77 (skipped) when sipp is missing. Ports are ephemeral (gosip-ua) or random
 # (SIPp's own), so that parallel test runs do not collide.
 set -euo pipefail
+# shellcheck source=SCRIPTDIR/lib/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
 ua=${1:?usage: $0 GOSIP_UA SCENARIO_DIR [CALLS]}
 scenario_dir=${2:?usage: $0 GOSIP_UA SCENARIO_DIR [CALLS]}
@@ -19,30 +21,16 @@ calls=${3:-1000}
 rate=250
 few=10
 
-if ! command -v sipp >/dev/null; then
-    echo "SKIP: sipp not installed (apt-get install sip-tester)"
-    exit 77
-fi
+tl_need sipp "apt-get install sip-tester"
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-    rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+tl_init_work
 
 fail() {
     echo "FAIL: $*" >&2
-    for f in "$work"/*.out "$work"/*.err "$work"/*.log; do
-        [ -s "$f" ] && { echo "--- $f" >&2; tail -n 20 "$f" >&2; }
-    done
+    tl_dump_tails 20 "$work"/*.out "$work"/*.err "$work"/*.log
     exit 1
 }
 
-rand_port() { echo $((20000 + (RANDOM * 32768 + RANDOM) % 40000)); }
 mode_of() { [ "$1" = udp ] && echo u1 || echo t1; }
 uri_suffix() { [ "$1" = udp ] && echo "" || echo ";transport=tcp"; }
 field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
@@ -50,28 +38,14 @@ field() { sed -n "s/.* $2=\([0-9.]*\).*/\1/p" <<<"$1"; }
 # start_ua NAME ARGS...: gosip-ua with ephemeral UDP and TCP ports; sets NAME_udp/_tcp.
 start_ua() {
     local name=$1; shift
-    "$ua" --udp 127.0.0.1:0 --tcp 127.0.0.1:0 --duration 170 --stats "$@" \
-        >"$work/$name.out" 2>"$work/$name.err" &
-    pids+=($!)
-    eval "${name}_pid=$!"
-    for _ in $(seq 100); do
-        n=$(grep -c '^listening ' "$work/$name.out" 2>/dev/null || true)
-        [ "${n:-0}" -ge 2 ] && break
-        kill -0 "$!" 2>/dev/null || fail "gosip-ua ($name) exited at startup"
-        sleep 0.1
-    done
-    eval "${name}_udp=$(sed -n 's/^listening udp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")"
-    eval "${name}_tcp=$(sed -n 's/^listening tcp 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/$name.out")"
+    tl_start_agent "$name" "gosip-ua ($name)" \
+        "$ua" --udp 127.0.0.1:0 --tcp 127.0.0.1:0 --duration 170 --stats "$@"
 }
 
 # stop_ua NAME: SIGTERM; gosip-ua must exit 0 with its stats line, kept in NAME_stats.
 stop_ua() {
-    local name=$1 pid rc=0
-    pid=$(eval echo "\$${name}_pid")
-    kill -TERM "$pid"
-    wait "$pid" || rc=$?
-    [ "$rc" -eq 0 ] || fail "gosip-ua ($name) exited with $rc after SIGTERM"
-    eval "${name}_stats=\"$(grep '^stats ' "$work/$name.out" | tail -n 1)\""
+    local name=$1
+    tl_stop_agent "$name" "gosip-ua ($name)"
     echo "  $name: $(eval echo "\$${name}_stats")"
 }
 
@@ -87,8 +61,8 @@ run_sipp() {
     local log="$work/sipp_$tag.log" rc
     for _ in 1 2 3; do
         rc=0
-        timeout 60 sipp "$target" -t "$mode" -i 127.0.0.1 -ci 127.0.0.1 -p "$(rand_port)" \
-            -mp "$(rand_port)" -cp "$(rand_port)" -timeout 50s -timeout_error -nostdin \
+        timeout 60 sipp "$target" -t "$mode" -i 127.0.0.1 -ci 127.0.0.1 -p "$(tl_rand_port)" \
+            -mp "$(tl_rand_port)" -cp "$(tl_rand_port)" -timeout 50s -timeout_error -nostdin \
             -buff_size 4194304 -trace_err -error_file "$work/sipp_$tag.errors" \
             -trace_msg -message_file "$work/sipp_$tag.msg" "$@" >"$log" 2>&1 || rc=$?
         [ "$rc" -eq 0 ] && return 0
@@ -103,9 +77,9 @@ run_sipp() {
 sipp_server() {
     local tag=$1 mode=$2; shift 2
     for _ in 1 2 3; do
-        srv_port=$(rand_port)
-        timeout 90 sipp -t "$mode" -i 127.0.0.1 -ci 127.0.0.1 -p "$srv_port" -mp "$(rand_port)" \
-            -cp "$(rand_port)" -timeout 60s -timeout_error -nostdin -buff_size 4194304 \
+        srv_port=$(tl_rand_port)
+        timeout 90 sipp -t "$mode" -i 127.0.0.1 -ci 127.0.0.1 -p "$srv_port" -mp "$(tl_rand_port)" \
+            -cp "$(tl_rand_port)" -timeout 60s -timeout_error -nostdin -buff_size 4194304 \
             -trace_err -error_file "$work/sipp_$tag.errors" -trace_msg \
             -message_file "$work/sipp_$tag.msg" "$@" >"$work/sipp_$tag.log" 2>&1 &
         srv_pid=$!

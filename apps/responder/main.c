@@ -18,6 +18,7 @@
 
 #include <gosip/uv.h>
 
+#include "cli.h"
 #include "responder.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
@@ -84,53 +85,15 @@ typedef struct app {
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "gosip-responder: %s%s%s\n%s", msg, arg ? ": " : "", arg ? arg : "",
-            "try gosip-responder --help\n");
-    return -1;
+    return cli_usage_error("gosip-responder", msg, arg);
 }
 
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    v = strtoull(s, &end, 10);
-    if (*end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-/* "127.0.0.1:5060" or "[::1]:5060"; the host is handed to gosip_uv_listen without brackets. */
+/* The --udp6 family accepts IPv6 hosts only. */
 static int parse_hostport(const char *s, listen_spec *ls)
 {
-    const char *colon, *host = s;
-    size_t n;
-    uint64_t port;
-
-    if (*s == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return -1;
-        host = s + 1;
-        n = (size_t)(close - host);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon)
-            return -1;
-        n = (size_t)(colon - s);
-    }
-    if (n == 0 || n >= sizeof ls->host || parse_u64(colon + 1, 0, 65535, &port) != 0)
+    if (cli_parse_hostport(s, ls->host, sizeof ls->host, &ls->port) != 0)
         return -1;
-    memcpy(ls->host, host, n);
-    ls->host[n] = '\0';
-    ls->port = (unsigned)port;
-    if (ls->v6_only && !strchr(ls->host, ':'))
-        return -1;
-    return 0;
+    return ls->v6_only && !strchr(ls->host, ':') ? -1 : 0;
 }
 
 static int parse_listen_flag(options *o, const char *flag, const char *arg)
@@ -171,23 +134,21 @@ static int parse_value_flag(options *o, const char *flag, const char *arg)
         else
             o->key = arg;
     } else if (!strcmp(flag, "--answer-all")) {
-        if (parse_u64(arg, 200, 699, &v) != 0)
+        if (cli_parse_u64(arg, 200, 699, &v) != 0)
             return usage_error("--answer-all wants a final status 200..699", arg);
         o->answer_all = (int)v;
     } else if (!strcmp(flag, "--count")) {
-        if (parse_u64(arg, 1, UINT64_MAX, &o->count) != 0)
+        if (cli_parse_u64(arg, 1, UINT64_MAX, &o->count) != 0)
             return usage_error("--count wants a positive number", arg);
     } else if (!strcmp(flag, "--duration")) {
-        char *end;
-        o->duration = arg ? strtod(arg, &end) : 0;
-        if (!arg || *end || !(o->duration > 0 && o->duration < 1e7))
+        if (cli_parse_positive(arg, &o->duration) != 0)
             return usage_error("--duration wants seconds > 0", arg);
     } else if (!strcmp(flag, "--max-conns")) {
-        if (parse_u64(arg, 1, 1000000, &v) != 0)
+        if (cli_parse_u64(arg, 1, 1000000, &v) != 0)
             return usage_error("--max-conns wants a number 1..1000000", arg);
         o->max_conns = (unsigned)v;
     } else if (!strcmp(flag, "--max-conns-per-source")) {
-        if (parse_u64(arg, 1, 1000000, &v) != 0)
+        if (cli_parse_u64(arg, 1, 1000000, &v) != 0)
             return usage_error("--max-conns-per-source wants a number 1..1000000", arg);
         o->max_conns_per_source = (unsigned)v;
     } else {
@@ -230,23 +191,15 @@ static int parse_options(options *o, int argc, char **argv)
 
 /* ---------------------------------------------------------------- stats */
 
-static uint64_t tv_us(struct timeval tv)
-{
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-}
-
 /* CPU time is this process's own (getrusage): the loop runs on one thread. */
 static void print_stats(app *a)
 {
-    struct rusage ru;
     const resp_stats *s = &a->r.st;
     const gosip_tp_stats *ts = gosip_tp_stats_get(a->r.tp);
     uint64_t user, sys;
     double wall = (double)(uv_hrtime() - a->t0) / 1e9;
 
-    getrusage(RUSAGE_SELF, &ru);
-    user = tv_us(ru.ru_utime) - tv_us(a->ru0.ru_utime);
-    sys = tv_us(ru.ru_stime) - tv_us(a->ru0.ru_stime);
+    cli_cpu_since(&a->ru0, &user, &sys);
     printf("stats requests=%" PRIu64 " answered=%" PRIu64 " errors=%" PRIu64 " acks=%" PRIu64
            " dropped=%" PRIu64 " send_failed=%" PRIu64 " tp_errors=%" PRIu64
            " rx_malformed=%" PRIu64 " conns_refused=%" PRIu64 " wall_s=%.3f cpu_user_us=%" PRIu64

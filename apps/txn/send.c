@@ -209,14 +209,11 @@ static void on_timeout(gosip_provider *p, const gosip_timeout_event *ev, void *u
 static void on_io_error(gosip_provider *p, const gosip_io_error_event *ev, void *ud)
 {
     app *a = ud;
-    char peer[80];
     (void)p;
     if (a->stopping)
         return;
-    if (a->opt.verbose) {
-        gosip_addr_print(&ev->peer, peer, sizeof peer);
-        fprintf(stderr, "gosip-txn: %s %s: %s\n", gosip_tp_kind_name(ev->kind), peer, ev->reason);
-    }
+    if (a->opt.verbose)
+        cli_print_io_error("gosip-txn", ev);
     if (!ev->txn || !gosip_txn_is_client(ev->txn))
         return;
     a->cs.io_errors++;

@@ -180,12 +180,9 @@ static void on_request(gosip_provider *p, const gosip_request_event *ev, void *u
 static void on_io_error(gosip_provider *p, const gosip_io_error_event *ev, void *ud)
 {
     app *a = ud;
-    char peer[80];
     (void)p;
-    if (!a->opt.verbose || a->stopping)
-        return;
-    gosip_addr_print(&ev->peer, peer, sizeof peer);
-    fprintf(stderr, "gosip-txn: %s %s: %s\n", gosip_tp_kind_name(ev->kind), peer, ev->reason);
+    if (a->opt.verbose && !a->stopping)
+        cli_print_io_error("gosip-txn", ev);
 }
 
 const gosip_listener serve_listener = {.on_request = on_request, .on_io_error = on_io_error};

@@ -13,16 +13,14 @@
 
 #include <gosip/uv.h>
 
+#include "cli.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 enum { MAX_LISTEN = 8, HOST_CAP = 64, TAG_LEN = 10, STATUS_MAX = 700 };
 
 typedef enum app_mode { MODE_SERVE, MODE_SEND } app_mode;
 
-typedef struct listen_spec {
-    gosip_tp_kind kind;
-    char host[HOST_CAP];
-    unsigned port;
-} listen_spec;
+typedef cli_listen_spec listen_spec;
 
 typedef struct options {
     app_mode mode;
@@ -32,7 +30,7 @@ typedef struct options {
     int ring;
     uint64_t answer_delay_ms;
     uint64_t max_transactions; /* 0: the stack's default */
-    double duration; /* serve: run time; send: give up after (0: no limit) */
+    double duration;           /* serve: run time; send: give up after (0: no limit) */
     int stats;
     int verbose;
     const char *to; /* send */

@@ -57,72 +57,12 @@ static const char usage_text[] =
 
 static int usage_error(const char *msg, const char *arg)
 {
-    fprintf(stderr, "gosip-ua: %s%s%s\ntry gosip-ua --help\n", msg, arg ? ": " : "",
-            arg ? arg : "");
-    return -1;
-}
-
-static int parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
-{
-    char *end;
-    unsigned long long v;
-
-    if (!s || *s < '0' || *s > '9')
-        return -1;
-    v = strtoull(s, &end, 10);
-    if (*end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_seconds(const char *s, double lo, double *out)
-{
-    char *end;
-
-    if (!s)
-        return -1;
-    *out = strtod(s, &end);
-    return *end || !(*out >= lo && *out < 1e7) ? -1 : 0;
-}
-
-/* "127.0.0.1:5060" or "[::1]:5060"; the host goes to gosip_uv_listen without brackets. */
-static int parse_hostport(const char *s, listen_spec *ls)
-{
-    const char *colon, *host = s;
-    size_t n;
-    uint64_t port;
-
-    if (*s == '[') {
-        const char *close = strchr(s, ']');
-        if (!close || close[1] != ':')
-            return -1;
-        host = s + 1;
-        n = (size_t)(close - host);
-        colon = close + 1;
-    } else {
-        colon = strrchr(s, ':');
-        if (!colon)
-            return -1;
-        n = (size_t)(colon - s);
-    }
-    if (n == 0 || n >= sizeof ls->host || parse_u64(colon + 1, 0, 65535, &port) != 0)
-        return -1;
-    memcpy(ls->host, host, n);
-    ls->host[n] = '\0';
-    ls->port = (unsigned)port;
-    return 0;
+    return cli_usage_error("gosip-ua", msg, arg);
 }
 
 static int parse_listen(options *o, gosip_tp_kind kind, const char *arg)
 {
-    if (o->n_lps == MAX_LISTEN)
-        return usage_error("too many listening points", NULL);
-    o->lps[o->n_lps].kind = kind;
-    if (!arg || parse_hostport(arg, &o->lps[o->n_lps]) != 0)
-        return usage_error("expected HOST:PORT (numeric, [IPv6]:PORT)", arg);
-    o->n_lps++;
-    return 1;
+    return cli_add_listen("gosip-ua", o->lps, &o->n_lps, MAX_LISTEN, kind, arg);
 }
 
 static int parse_string_flag(options *o, const char *flag, const char *arg)
@@ -147,32 +87,32 @@ static int parse_number_flag(options *o, const char *flag, const char *arg)
     uint64_t v;
 
     if (!strcmp(flag, "--expires")) {
-        if (parse_u64(arg, 1, 100000000, &o->expires) != 0)
+        if (cli_parse_u64(arg, 1, 100000000, &o->expires) != 0)
             return usage_error("--expires wants seconds 1..100000000", arg);
     } else if (!strcmp(flag, "--calls")) {
-        if (parse_u64(arg, 1, 100000000, &o->calls) != 0)
+        if (cli_parse_u64(arg, 1, 100000000, &o->calls) != 0)
             return usage_error("--calls wants 1..100000000", arg);
     } else if (!strcmp(flag, "--ring-ms")) {
-        if (parse_u64(arg, 0, 3600000, &o->ring_ms) != 0)
+        if (cli_parse_u64(arg, 0, 3600000, &o->ring_ms) != 0)
             return usage_error("--ring-ms wants 0..3600000", arg);
     } else if (!strcmp(flag, "--max-transactions")) {
-        if (parse_u64(arg, 1, 100000000, &o->max_transactions) != 0)
+        if (cli_parse_u64(arg, 1, 100000000, &o->max_transactions) != 0)
             return usage_error("--max-transactions wants 1..100000000", arg);
     } else if (!strcmp(flag, "--t1-ms")) {
-        if (parse_u64(arg, 1, 60000, &o->t1_ms) != 0)
+        if (cli_parse_u64(arg, 1, 60000, &o->t1_ms) != 0)
             return usage_error("--t1-ms wants 1..60000", arg);
     } else if (!strcmp(flag, "--answer-status")) {
-        if (parse_u64(arg, 200, 699, &v) != 0)
+        if (cli_parse_u64(arg, 200, 699, &v) != 0)
             return usage_error("--answer-status wants a final status 200..699", arg);
         o->answer_status = (int)v;
     } else if (!strcmp(flag, "--rate")) {
-        if (parse_seconds(arg, 0, &o->rate) != 0 || !(o->rate > 0))
+        if (cli_parse_positive(arg, &o->rate) != 0)
             return usage_error("--rate wants calls per second > 0", arg);
     } else if (!strcmp(flag, "--hangup-after")) {
-        if (parse_seconds(arg, 0, &o->hangup_after) != 0)
+        if (cli_parse_number(arg, 0, &o->hangup_after) != 0)
             return usage_error("--hangup-after wants seconds >= 0", arg);
     } else if (!strcmp(flag, "--duration")) {
-        if (parse_seconds(arg, 0, &o->duration) != 0 || !(o->duration > 0))
+        if (cli_parse_positive(arg, &o->duration) != 0)
             return usage_error("--duration wants seconds > 0", arg);
     } else {
         return 0;
@@ -234,19 +174,12 @@ static int parse_options(options *o, int argc, char **argv)
 
 /* ---------------------------------------------------------------- helpers of the modules */
 
-static uint64_t tv_us(struct timeval tv)
-{
-    return (uint64_t)tv.tv_sec * 1000000u + (uint64_t)tv.tv_usec;
-}
-
-/* CPU time is this process's own (getrusage): the loop runs on one thread. */
 uint64_t app_cpu_us(const app *a)
 {
-    struct rusage ru;
+    uint64_t user, sys;
 
-    getrusage(RUSAGE_SELF, &ru);
-    return tv_us(ru.ru_utime) - tv_us(a->ru0.ru_utime) + tv_us(ru.ru_stime) -
-           tv_us(a->ru0.ru_stime);
+    cli_cpu_since(&a->ru0, &user, &sys);
+    return user + sys;
 }
 
 gosip_lp *app_lp(const app *a, gosip_tp_kind kind)

@@ -14,14 +14,12 @@
 
 #include <gosip/uv.h>
 
+#include "cli.h"
+
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
 enum { MAX_LISTEN = 8, HOST_CAP = 64, TAG_LEN = 10, URI_CAP = 512, CALL_ID_CAP = 128 };
 
-typedef struct listen_spec {
-    gosip_tp_kind kind;
-    char host[HOST_CAP];
-    unsigned port;
-} listen_spec;
+typedef cli_listen_spec listen_spec;
 
 typedef struct options {
     listen_spec lps[MAX_LISTEN];
