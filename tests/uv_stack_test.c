@@ -10,159 +10,17 @@
 #define _POSIX_C_SOURCE 200809L
 #include "uv_testutil.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <signal.h>
-#ifdef __linux__
-#include <sys/prctl.h>
-#endif
-#include <sys/socket.h>
-#include <sys/time.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include "tu_dnsmasq.h"
 
-/* ---------------------------------------------------------------- dnsmasq (as uv_resolve_test) */
-
-static pid_t dns_pid = -1;
-static unsigned dns_port;
-static char dns_servers[32];
-
-static void dns_stop(void)
-{
-    if (dns_pid <= 0)
-        return;
-    kill(dns_pid, SIGTERM);
-    int st;
-    for (int i = 0; i < 200 && waitpid(dns_pid, &st, WNOHANG) == 0; i++)
-        usleep(10000);
-    if (waitpid(dns_pid, &st, WNOHANG) == 0) {
-        kill(dns_pid, SIGKILL);
-        waitpid(dns_pid, &st, 0);
-    }
-    dns_pid = -1;
-}
-
-/* The child is killed with the test, even by a CTest timeout's SIGKILL. */
-static pid_t spawn_child(const char *bin, char **argv)
-{
-    pid_t parent = getpid();
-    pid_t pid = fork();
-    if (pid != 0)
-        return pid;
-#ifdef __linux__
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-#endif
-    if (getppid() != parent)
-        _exit(127);
-    execv(bin, argv);
-    _exit(127);
-}
-
-static unsigned probe_bind(int type, unsigned port)
-{
-    int fd = socket(AF_INET, type, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof sa;
-    unsigned got = 0;
-    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
-        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
-        got = ntohs(sa.sin_port);
-    if (fd >= 0)
-        close(fd);
-    return got;
-}
-
-static unsigned free_port(void)
-{
-    for (int i = 0; i < 20; i++) {
-        unsigned port = probe_bind(SOCK_DGRAM, 0);
-        if (port && probe_bind(SOCK_STREAM, port) == port)
-            return port;
-    }
-    return 0;
-}
-
-/* One A query for "localhost"; 1 when any answer came back within 200 ms. */
-static int dns_answers(void)
-{
-    static const unsigned char q[] = {0x12, 0x34, 0x01, 0x00, 0,   1,   0,   0,   0,
-                                      0,    0,    0,    9,    'l', 'o', 'c', 'a', 'l',
-                                      'h',  'o',  's',  't',  0,   0,   1,   0,   1};
-    int fd = socket(AF_INET, SOCK_DGRAM, 0);
-    if (fd < 0)
-        return 0;
-    struct timeval tv = {0, 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    struct sockaddr_in sa = {.sin_family = AF_INET,
-                             .sin_port = htons((uint16_t)dns_port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    unsigned char buf[512];
-    int ok = sendto(fd, q, sizeof q, 0, (struct sockaddr *)&sa, sizeof sa) == (ssize_t)sizeof q &&
-             recv(fd, buf, sizeof buf, 0) >= 12 && buf[0] == 0x12 && buf[1] == 0x34;
-    close(fd);
-    return ok;
-}
-
-static const char *dnsmasq_path(void)
-{
-    static const char *paths[] = {"/usr/sbin/dnsmasq", "/usr/local/sbin/dnsmasq",
-                                  "/usr/bin/dnsmasq"};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        if (access(paths[i], X_OK) == 0)
-            return paths[i];
-    return NULL;
-}
+/* ---------------------------------------------------------------- dnsmasq */
 
 /* "localhost" has an A record only: an AAAA answer would add an IPv6 target the IPv4-only
  * stacks cannot use. */
-static int dns_start_on(const char *bin, unsigned port)
-{
-    static char port_arg[32];
-    dns_port = port;
-    snprintf(port_arg, sizeof port_arg, "--port=%u", port);
-    snprintf(dns_servers, sizeof dns_servers, "127.0.0.1:%u", port);
-    const char *args[] = {bin,
-                          "--keep-in-foreground",
-                          "--no-resolv",
-                          "--no-hosts",
-                          "--conf-file=/dev/null",
-                          "--listen-address=127.0.0.1",
-                          "--bind-interfaces",
-                          "--pid-file",
-                          "--local=/localhost/",
-                          "--local-ttl=300",
-                          "--host-record=localhost,127.0.0.1",
-                          port_arg,
-                          NULL};
-    dns_pid = spawn_child(bin, (char **)(uintptr_t)args);
-    if (dns_pid < 0)
-        return -1;
-    int st;
-    for (int i = 0; i < 50; i++) {
-        if (waitpid(dns_pid, &st, WNOHANG) == dns_pid) {
-            dns_pid = -1;
-            return -1;
-        }
-        if (dns_answers())
-            return 0;
-    }
-    dns_stop();
-    return -1;
-}
+static const char *const zone_args[] = {"--host-record=localhost,127.0.0.1"};
 
 static int dns_start(void)
 {
-    const char *bin = dnsmasq_path();
-    if (!bin)
-        return -1;
-    for (int attempt = 0; attempt < 5; attempt++) {
-        unsigned port = free_port();
-        if (port && dns_start_on(bin, port) == 0)
-            return 0;
-    }
-    return -1;
+    return dns_start_zone("--local=/localhost/", zone_args, 1, "localhost");
 }
 
 /* ---------------------------------------------------------------- a stack on the loop */

@@ -42,17 +42,16 @@ static void free_strings(gosip_dialog *d)
 
 /* ---------------------------------------------------------------- table */
 
-static uint64_t hash_id(gosip_str call_id, gosip_str local, gosip_str remote)
+/* Call-IDs and tags come from the network: the keyed hash of the transaction index keeps
+ * a peer from choosing them to fill one chain. */
+static uint64_t hash_id(const gosip_stack *s, gosip_str call_id, gosip_str local, gosip_str remote)
 {
-    /* FNV-1a over the three parts; Call-IDs and tags are random, chains stay short */
-    uint64_t h = 1469598103934665603u;
-    gosip_str parts[3] = {call_id, local, remote};
-    for (int k = 0; k < 3; k++) {
-        for (size_t i = 0; i < parts[k].n; i++)
-            h = (h ^ (uint8_t)parts[k].p[i]) * 1099511628211u;
-        h = (h ^ 0xff) * 1099511628211u;
-    }
-    return h;
+    gosip__txn_hash h;
+    gosip__txn_hash_init(&h, s->dkey, 'D');
+    gosip__txn_hash_str(&h, call_id, 0);
+    gosip__txn_hash_str(&h, local, 0);
+    gosip__txn_hash_str(&h, remote, 0);
+    return gosip__txn_hash_end(&h);
 }
 
 static int grow_table(gosip_stack *s)
@@ -81,7 +80,7 @@ gosip_dialog *gosip__dialog_find(gosip_stack *s, gosip_str call_id, gosip_str lo
 {
     if (!s->dtab_size || !call_id.p)
         return NULL;
-    uint64_t h = hash_id(call_id, local_tag, remote_tag);
+    uint64_t h = hash_id(s, call_id, local_tag, remote_tag);
     for (gosip_dialog *d = s->dtab[h & (s->dtab_size - 1)]; d; d = d->hnext)
         if (d->hash == h && gosip_str_eq(d->call_id, call_id) &&
             gosip_str_eq(d->local_tag, local_tag) && gosip_str_eq(d->remote_tag, remote_tag))
@@ -126,7 +125,7 @@ int gosip__dialog_new(gosip_stack *s, int is_server, gosip_dialog **out)
 void gosip__dialog_link(gosip_dialog *d)
 {
     gosip_stack *s = d->stack;
-    d->hash = hash_id(d->call_id, d->local_tag, d->remote_tag);
+    d->hash = hash_id(s, d->call_id, d->local_tag, d->remote_tag);
     size_t b = d->hash & (s->dtab_size - 1);
     d->hnext = s->dtab[b];
     s->dtab[b] = d;

@@ -91,20 +91,14 @@ static int copy_supported(gosip_stack *s, const char *list)
     return 0;
 }
 
-/* The outbound proxy is kept as a parsed URI inside a small carrier message. */
 static int copy_proxy(gosip_stack *s, const char *uri)
 {
     if (!uri)
         return 0;
-    int rc = gosip_msg_new(&s->proxy_msg, &s->mem);
-    if (rc)
-        return rc;
-    rc = gosip_msg_set_request_line(s->proxy_msg, GOSIP_STR("OPTIONS"), gosip_str_from_cstr(uri));
+    int rc = gosip_uri_new(&s->proxy_uri, &s->mem, gosip_str_from_cstr(uri));
     if (rc)
         return rc == GOSIP_ERR_NOMEM ? rc : GOSIP_ERR_INVALID_ARG;
-    s->proxy_uri = (gosip_uri *)gosip_msg_request_uri(s->proxy_msg);
-    if (!s->proxy_uri ||
-        (s->proxy_uri->scheme != GOSIP_URI_SIP && s->proxy_uri->scheme != GOSIP_URI_SIPS))
+    if (s->proxy_uri->scheme != GOSIP_URI_SIP && s->proxy_uri->scheme != GOSIP_URI_SIPS)
         return GOSIP_ERR_INVALID_ARG;
     return 0;
 }
@@ -146,6 +140,8 @@ static int create_parts(gosip_stack *s, const gosip_config *cfg)
     rc = gosip_transport_new(&s->tp, &tpc, &gosip__stack_tp_callbacks, s);
     if (!rc)
         rc = gosip__txn_index_new(&s->index, &s->mem, seed_of(s), last_response_of);
+    s->dkey[0] = seed_of(s);
+    s->dkey[1] = seed_of(s);
     return rc;
 }
 
@@ -155,8 +151,7 @@ static void free_parts(gosip_stack *s)
     s->index = NULL;
     gosip_transport_free(s->tp);
     s->tp = NULL;
-    gosip_msg_unref(s->proxy_msg);
-    s->proxy_msg = NULL;
+    gosip_uri_free(s->proxy_uri);
     s->proxy_uri = NULL;
     gosip__stack_free_mem(s, s->ext);
     gosip__stack_free_mem(s, s->ext_buf);

@@ -81,12 +81,11 @@ struct gosip_stack {
     gosip_validate_opts vopts;
     const char **ext; /* option tags split from cfg.supported */
     char *ext_buf;
-    gosip_uri *proxy_uri; /* parsed outbound proxy (in proxy_msg), or NULL */
-    gosip_msg *proxy_msg;
-    gosip_txn *live;  /* every transaction not yet ended */
-    size_t n_live;    /* those counted against max_transactions */
-    size_t n_objs;    /* every object in `live` (each owns a heap slot) */
-    gosip_txn **heap; /* deadlines: a binary min-heap */
+    gosip_uri *proxy_uri; /* parsed outbound proxy, or NULL */
+    gosip_txn *live;      /* every transaction not yet ended */
+    size_t n_live;        /* those counted against max_transactions */
+    size_t n_objs;        /* every object in `live` (each owns a heap slot) */
+    gosip_txn **heap;     /* deadlines: a binary min-heap */
     size_t heap_len, heap_cap;
     char rpool[512]; /* random token characters not yet used */
     size_t rpool_left;
@@ -95,6 +94,7 @@ struct gosip_stack {
     gosip_dialog *dialogs; /* live dialogs */
     size_t n_dialogs;
     gosip_dialog **dtab; /* dialogs by (Call-ID, local tag, remote tag) */
+    uint64_t dkey[2];    /* key of the dialog table's hash */
     size_t dtab_size;
     int auto_dialog;
     gosip_str dmethods[16]; /* registered dialog-creating methods (owned) */

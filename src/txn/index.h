@@ -108,7 +108,8 @@ void *gosip__txn_index_match_client(const gosip__txn_index *ix, const gosip_msg 
 void *gosip__txn_index_find_client(const gosip__txn_index *ix, gosip_str branch, gosip_str method);
 
 /* ------------------------------------------------------------------------------------------
- * Below: shared between index.c and index_legacy.c only.
+ * Below: shared between index.c and index_legacy.c; the keyed hash also serves the dialog
+ * table (src/dialog/dialog.c).
  */
 
 /** Streaming SipHash-2-4 over the key fields, fed one field at a time. */
