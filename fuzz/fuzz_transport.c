@@ -432,10 +432,14 @@ static void op_feed(fz *f)
     if (chunk == 0)
         chunk = n ? n : 1;
     if (n == 0) {
-        /* an empty read is still a read: it proves an opening connection open */
+        /* an empty read is still a read: it proves an opening connection open, and flushing
+         * its queue then may fail (an injected allocation failure) and close it */
         s->state = SLOT_OPEN;
-        FUZZ_CHECK(gosip_tp_conn_recv(c, NULL, 0, f->now) == 0);
+        int rc = gosip_tp_conn_recv(c, NULL, 0, f->now);
+        FUZZ_CHECK(rc == 0 || rc == GOSIP_ERR_CLOSED);
         drain(f);
+        if (rc == GOSIP_ERR_CLOSED) /* and the runtime has been told to close it */
+            FUZZ_CHECK(s->state == SLOT_FREE || s->gen != gen);
         return;
     }
     for (size_t off = 0; off < n; off += chunk) {
