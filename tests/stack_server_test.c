@@ -1,6 +1,6 @@
 /*
  * The server side of the stack against a scripted peer: the automatic 100 Trying, the
- * transaction limit (503), merged requests (482), unmatched CANCEL (481), validation
+ * transaction limit (503), merged requests (482), CANCEL (200, 481), validation
  * answers, the default listener, and retransmissions before and after a transaction.
  */
 #include "tu_stack.h"
@@ -211,6 +211,42 @@ static void test_cancel_after_final_only_200(void **state)
     ts_free(&net);
 }
 
+/* 9.2: a CANCEL of a pending non-INVITE request gets 200 and leaves the request alone */
+static void test_cancel_non_invite_200(void **state)
+{
+    (void)state;
+    ts_net net;
+    int b = server(&net, NULL);
+    char buf[1024], cbuf[1024];
+    ts_inject(&net, b, PEER, 5060,
+              request_text(buf, sizeof buf, "MESSAGE", "z9hG4bKmsg1", "a1", NULL));
+    assert_int_equal(n_held, 1);
+    ts_inject(&net, b, PEER, 5060,
+              request_text(cbuf, sizeof cbuf, "CANCEL", "z9hG4bKmsg1", "a1", NULL));
+    const ts_pkt *ok = ts_sent(&net, &net.nodes[b].addr, "SIP/2.0 200", 0);
+    assert_non_null(ok);
+    assert_non_null(strstr(ok->text, "CSeq: 1 CANCEL"));
+    assert_int_equal(ts_count_sent(&net, &net.nodes[b].addr, "SIP/2.0 487"), 0);
+    const ts_event *q = ts_ev(&net, b, 'q', 1);
+    assert_string_equal(q->method, "CANCEL");
+    assert_ptr_equal(q->cancelled, held[0]);
+    assert_int_equal(gosip_stack_stats_get(net.nodes[b].stack)->cancels_unmatched, 0);
+    /* the MESSAGE is still the application's to answer */
+    assert_int_equal(gosip_txn_state_of(held[0]), GOSIP_TXN_TRYING);
+    gosip_msg *r = NULL;
+    assert_int_equal(
+        gosip_msg_new_response(&r, gosip_txn_request(held[0]), 202, GOSIP_STR_NULL, GOSIP_STR_NULL),
+        0);
+    assert_int_equal(gosip_txn_send_response(held[0], r, net.now), 0);
+    gosip_msg_unref(r);
+    ts_settle(&net);
+    const ts_pkt *accepted = ts_sent(&net, &net.nodes[b].addr, "SIP/2.0 202", 0);
+    assert_non_null(accepted);
+    assert_non_null(strstr(accepted->text, "CSeq: 1 MESSAGE"));
+    release_held();
+    ts_free(&net);
+}
+
 static void test_validation_answers_420(void **state)
 {
     (void)state;
@@ -342,6 +378,7 @@ int main(void)
         cmocka_unit_test(test_merged_request_482),
         cmocka_unit_test(test_unmatched_cancel_481),
         cmocka_unit_test(test_cancel_after_final_only_200),
+        cmocka_unit_test(test_cancel_non_invite_200),
         cmocka_unit_test(test_validation_answers_420),
         cmocka_unit_test(test_supported_extension_passes),
         cmocka_unit_test(test_default_listener_answers_501),

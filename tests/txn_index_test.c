@@ -175,10 +175,21 @@ static void test_server_ack_and_cancel(void **state)
     assert_ptr_equal(match_cancel(ix, cancel), &inv);
     assert_ptr_equal(match_server(ix, (spec){.method = "INVITE"}), &inv);
 
-    /* a CANCEL finds only INVITE transactions here */
+    /* 9.2: a CANCEL finds a transaction of any method, never a CANCEL's own */
     add_server(ix, mk((spec){.method = "OPTIONS", .branch = "z9hG4bKopt"}), &opt);
-    assert_null(match_cancel(ix, (spec){.method = "CANCEL", .branch = "z9hG4bKopt"}));
-    assert_int_equal(gosip__txn_index_count(ix), 3);
+    spec cancel_opt = {.method = "CANCEL", .branch = "z9hG4bKopt"};
+    assert_ptr_equal(match_cancel(ix, cancel_opt), &opt);
+    fake_txn can_opt = {NULL};
+    add_server(ix, mk(cancel_opt), &can_opt);
+    assert_ptr_equal(match_cancel(ix, cancel_opt), &opt);
+    assert_ptr_equal(match_server(ix, cancel_opt), &can_opt);
+    assert_ptr_equal(match_server(ix, (spec){.method = "OPTIONS", .branch = "z9hG4bKopt"}), &opt);
+    /* a CANCEL whose transaction is gone does not match its own */
+    fake_txn lone = {NULL};
+    spec cancel_gone = {.method = "CANCEL", .branch = "z9hG4bKgone"};
+    add_server(ix, mk(cancel_gone), &lone);
+    assert_null(match_cancel(ix, cancel_gone));
+    assert_int_equal(gosip__txn_index_count(ix), 5);
     gosip__txn_index_free(ix);
 }
 
@@ -283,6 +294,9 @@ static void legacy_case(const char *branch)
     assert_ptr_equal(
         match_server(ix, (spec){.method = "OPTIONS", .branch = branch, .to_tag = "o1"}), &opt);
     assert_null(match_server(ix, (spec){.method = "OPTIONS", .branch = branch}));
+    /* and a CANCEL of it, by the same key with the method left out (9.2) */
+    assert_ptr_equal(
+        match_cancel(ix, (spec){.method = "CANCEL", .branch = branch, .to_tag = "o1"}), &opt);
     assert_int_equal(gosip__txn_index_add_server(ix, req, &inv, NULL), GOSIP_ERR_EXISTS);
     gosip__txn_index_free(ix);
     gosip_msg_unref(resp);

@@ -77,9 +77,10 @@ typedef struct gosip_config {
                                     through (as a one-entry route set); NULL: none */
     gosip_next_hop_fn next_hop; /**< optional; NULL: RFC 3261 8.1.2 */
     void *next_hop_data;
-    int auto_cancel;        /**< a CANCEL matching a pending INVITE server transaction is
-                                 answered 200 and the INVITE 487 by the stack (9.2);
-                                 otherwise both are the application's; default 1 */
+    int auto_cancel;        /**< the stack answers a CANCEL (9.2): 200 when it matches a
+                                 server transaction, of any method, 487 to that
+                                 transaction when it is a pending INVITE, 481 when
+                                 nothing matches; 0: all are the application's; default 1 */
     int reject_merged;      /**< a merged request (8.2.2.2) is answered 482; default 1
                                  (proxies: 0) */
     int validate;           /**< a new request is checked with gosip_msg_validate() in
@@ -116,8 +117,8 @@ typedef struct gosip_request_event {
      *  for the ACK of a 2xx that reached an INVITE transaction in Accepted. */
     gosip_txn *txn;
     void *txn_data;
-    /** For a CANCEL: the INVITE server transaction it matches (9.2), else NULL. With
-     *  auto_cancel the stack has already answered both. */
+    /** For a CANCEL: the server transaction it matches (9.2), else NULL. With
+     *  auto_cancel the stack has already answered the CANCEL, and a pending INVITE. */
     gosip_txn *cancelled;
     void *cancelled_data;
     gosip_rx_info rx; /**< where it came from (a copy: may be kept, conn only compared) */

@@ -98,10 +98,11 @@ static int rejected(gosip_stack *s, gosip_msg *m)
     return 1;
 }
 
-/* The To tag the INVITE's responses carry (so that 487 and the CANCEL's 200 agree). */
-static gosip_str invite_tag(gosip_stack *s, gosip_txn *inv, char *buf, size_t n)
+/* The To tag the cancelled request's responses carry (so that 487 and the CANCEL's 200
+ * agree). */
+static gosip_str response_tag(gosip_stack *s, gosip_txn *orig, char *buf, size_t n)
 {
-    const gosip_msg *last = gosip_txn_response(inv);
+    const gosip_msg *last = gosip_txn_response(orig);
     const gosip_nameaddr *to = last ? gosip_msg_to(last) : NULL;
     if (to && to->tag.p)
         return to->tag;
@@ -134,31 +135,34 @@ static void answer_cancel(gosip_stack *s, gosip_msg *cancel, const gosip_rx_info
     gosip_msg_unref(ok);
 }
 
+/* 9.2: 200 for a CANCEL that matches a transaction, of whatever method; only a pending
+ * INVITE is ended by it (487). */
 static void on_cancel(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
 {
-    gosip_txn *inv = gosip__txn_index_match_cancel(s->index, m);
+    gosip_txn *orig = gosip__txn_index_match_cancel(s->index, m);
     if (!s->cfg.auto_cancel) {
-        emit_request(s, m, rx, inv, NULL);
+        emit_request(s, m, rx, orig, NULL);
         return;
     }
-    if (!inv) {
+    if (!orig) {
         s->stats.cancels_unmatched++;
         gosip__stack_reply(s, m, 481, NULL, GOSIP_STR_NULL);
         return;
     }
     char buf[10];
-    gosip_txn_ref(inv);
-    gosip_str tag = invite_tag(s, inv, buf, sizeof buf);
+    gosip_txn_ref(orig);
+    gosip_str tag = response_tag(s, orig, buf, sizeof buf);
     answer_cancel(s, m, rx, tag);
-    const gosip_msg *last = gosip_txn_response(inv);
-    if (inv->fsm && (!last || gosip_msg_status(last) < 200)) {
+    const gosip_msg *last = gosip_txn_response(orig);
+    if (orig->fsm && gosip_msg_method(orig->request) == GOSIP_METHOD_INVITE &&
+        (!last || gosip_msg_status(last) < 200)) {
         gosip_msg *resp = NULL;
-        if (gosip_msg_new_response(&resp, inv->request, 487, GOSIP_STR_NULL, tag) == 0)
-            gosip_txn_send_response(inv, resp, s->now);
+        if (gosip_msg_new_response(&resp, orig->request, 487, GOSIP_STR_NULL, tag) == 0)
+            gosip_txn_send_response(orig, resp, s->now);
         gosip_msg_unref(resp);
     }
-    emit_request(s, m, rx, inv, NULL);
-    gosip_txn_unref(inv);
+    emit_request(s, m, rx, orig, NULL);
+    gosip_txn_unref(orig);
 }
 
 static void on_request(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)

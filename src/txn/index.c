@@ -349,14 +349,15 @@ static int insert(gosip__txn_index *ix, gosip_msg *req, void *txn, uint32_t key,
 
 /* ---------------------------------------------------------------- server transactions */
 
-static uint32_t server_hash(const gosip__txn_index *ix, const gosip_via *via, gosip__txn_method m)
+/* The method stays out of the key, so that a CANCEL finds the transaction it cancels
+ * whatever that transaction's method (9.2); it is compared on every hit instead. */
+static uint32_t server_hash(const gosip__txn_index *ix, const gosip_via *via)
 {
     gosip__txn_hash h;
     gosip__txn_hash_init(&h, ix->key, 'S');
     gosip__txn_hash_str(&h, via->branch, 1);
     gosip__txn_hash_str(&h, via->host, 1);
     gosip__txn_hash_u64(&h, (uint64_t)(int64_t)via->port);
-    gosip__txn_hash_method(&h, m);
     return gosip__txn_hash_end(&h);
 }
 
@@ -364,9 +365,9 @@ static uint32_t server_hash(const gosip__txn_index *ix, const gosip_via *via, go
 typedef struct probe {
     const gosip_msg *req;
     const gosip_via *via;
-    gosip__txn_method method; /* the method of the transaction it may belong to */
-    gosip__txn_legacy_mode mode;
-    uint32_t want; /* primary key with its flags, E_MERGED aside */
+    gosip__txn_method method;    /* the method of the transaction it may belong to */
+    gosip__txn_legacy_mode mode; /* CANCEL: any method but CANCEL itself */
+    uint32_t want;               /* primary key with its flags, E_MERGED aside */
 } probe;
 
 static int probe_init(const gosip__txn_index *ix, const gosip_msg *req, gosip__txn_legacy_mode mode,
@@ -380,11 +381,11 @@ static int probe_init(const gosip__txn_index *ix, const gosip_msg *req, gosip__t
     pr->req = req;
     pr->mode = mode;
     pr->method = req_method(req);
-    /* 17.2.3: an ACK belongs to its INVITE; 9.2: a CANCEL is matched as if it were one */
-    if (mode == GOSIP__TXN_LEGACY_CANCEL || pr->method.id == GOSIP_METHOD_ACK)
+    /* 17.2.3: an ACK belongs to its INVITE */
+    if (pr->method.id == GOSIP_METHOD_ACK)
         pr->method = invite_method();
     if (has_cookie(pr->via->branch))
-        pr->want = server_hash(ix, pr->via, pr->method) & ~E_FLAGS;
+        pr->want = server_hash(ix, pr->via) & ~E_FLAGS;
     else
         pr->want = (gosip__txn_legacy_hash(ix->key, req) & ~E_FLAGS) | E_LEGACY;
     return 1;
@@ -397,9 +398,11 @@ static int server_hit(const gosip__txn_index *ix, const gosip__txn_entry *e, con
     if (e->key & E_LEGACY)
         return gosip__txn_legacy_match(e->req, e->txn, ix->last_response, pr->req, pr->mode);
     const gosip_via *v = gosip_msg_via(e->req);
-    return gosip__txn_opt_caseeq(v->branch, pr->via->branch) &&
-           gosip__txn_opt_caseeq(v->host, pr->via->host) && v->port == pr->via->port &&
-           gosip__txn_method_eq(req_method(e->req), pr->method);
+    gosip__txn_method m = req_method(e->req);
+    int method_ok = pr->mode == GOSIP__TXN_LEGACY_CANCEL ? m.id != GOSIP_METHOD_CANCEL
+                                                         : gosip__txn_method_eq(m, pr->method);
+    return method_ok && gosip__txn_opt_caseeq(v->branch, pr->via->branch) &&
+           gosip__txn_opt_caseeq(v->host, pr->via->host) && v->port == pr->via->port;
 }
 
 static const gosip__txn_entry *find_server(const gosip__txn_index *ix, const probe *pr)

@@ -1,7 +1,7 @@
 /*
  * The transaction matching index: which client transaction a response belongs to
  * (RFC 3261 17.1.3), which server transaction a request belongs to (17.2.3, with the
- * RFC 2543 rules), which INVITE a CANCEL cancels (9.2) and whether a request without To
+ * RFC 2543 rules), which transaction a CANCEL cancels (9.2) and whether a request without To
  * tag is a merged request (8.2.2.2). Internal to libgosip; the stack owns the
  * transactions, the index only maps messages to the opaque `txn` pointers it was given.
  *
@@ -84,8 +84,8 @@ void gosip__txn_index_remove(gosip__txn_index *ix, gosip__txn_entry *e);
  */
 void *gosip__txn_index_match_server(const gosip__txn_index *ix, const gosip_msg *req);
 /**
- * The INVITE server transaction a CANCEL cancels (9.2: 17.2.3 matching with the method
- * folded to INVITE; RFC 2543 rules when no magic cookie); NULL when none.
+ * The server transaction a CANCEL cancels (9.2: 17.2.3 matching with any method but
+ * CANCEL; RFC 2543 rules when no magic cookie); NULL when none.
  */
 void *gosip__txn_index_match_cancel(const gosip__txn_index *ix, const gosip_msg *cancel);
 /**
@@ -146,7 +146,7 @@ uint32_t gosip__txn_legacy_hash(const uint64_t key[2], const gosip_msg *req);
 /** How a request is held against an RFC 2543 transaction. */
 typedef enum gosip__txn_legacy_mode {
     GOSIP__TXN_LEGACY_REQUEST, /**< a retransmission, or an ACK of the INVITE */
-    GOSIP__TXN_LEGACY_CANCEL   /**< a CANCEL of the INVITE */
+    GOSIP__TXN_LEGACY_CANCEL   /**< a CANCEL of the request */
 } gosip__txn_legacy_mode;
 /**
  * Whether req matches the RFC 2543 transaction created by orig (17.2.3, 9.2). For an ACK,

@@ -111,7 +111,7 @@ int gosip__txn_legacy_match(const gosip_msg *orig, void *txn, gosip__txn_last_re
         return 0;
     gosip__txn_method om = method_of(orig);
     if (mode == GOSIP__TXN_LEGACY_CANCEL)
-        return om.id == GOSIP_METHOD_INVITE &&
+        return om.id != GOSIP_METHOD_CANCEL &&
                gosip__txn_opt_caseeq(gosip__txn_to_tag(orig), gosip__txn_to_tag(req));
     if (gosip_msg_method(req) == GOSIP_METHOD_ACK) {
         /* the ACK takes its To tag from the response, not from the INVITE */
