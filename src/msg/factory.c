@@ -58,7 +58,7 @@ static void system_random(void *buf, size_t len, void *ud)
 
 void gosip_random_token(char *buf, size_t len, gosip_random_fn fn, void *ud)
 {
-    unsigned char raw[64];
+    unsigned char raw[512]; /* a stack's whole tag pool in one system call */
     if (!buf)
         return;
     if (!fn)
