@@ -96,7 +96,7 @@ static inline void tuv_loop_finish(tuv_loop *L)
 
 /* ---------------------------------------------------------------- a recording runtime */
 
-#define TUV_MAX_MSGS 64
+#define TUV_MAX_MSGS 128
 #define TUV_MAX_ERRS 64
 
 typedef struct tuv_node {

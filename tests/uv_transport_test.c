@@ -2,7 +2,8 @@
  * The libuv runtime end to end on loopback: two GoSIP runtimes on one loop exchange a
  * request and its response over UDP and TCP, IPv4 and IPv6; port 0 reports the real
  * port; listening points come and go while the loop runs; a large request switches from
- * UDP to TCP (RFC 3261 18.1.1) and its response comes back over the same connection.
+ * UDP to TCP (RFC 3261 18.1.1) and its response comes back over the same connection;
+ * datagrams queued together leave in batches, in order.
  */
 #define _DEFAULT_SOURCE /* <uv.h> needs POSIX types hidden by -std=c11; mkdtemp */
 #include "uv_testutil.h"
@@ -241,6 +242,62 @@ static void send_outside_callbacks_and_close_busy(void **state)
     tuv_loop_finish(&L);
 }
 
+static int branch_no(const gosip_msg *m)
+{
+    gosip_str b = gosip_msg_via(m)->branch;
+    return atoi(b.p + 7 + 3); /* z9hG4bK + "bat" */
+}
+
+/* Many datagrams queued at once leave in batches (one sendmmsg per run of one socket):
+ * each arrives once and in order, over IPv4 and IPv6 points in the same flush, and a
+ * destination the kernel refuses (broadcast without SO_BROADCAST) is reported as an I/O
+ * error without holding back the datagrams after it. */
+static void udp_batches_in_order(void **state)
+{
+    (void)state;
+    tuv_loop L;
+    tuv_loop_init(&L, 60000);
+    tuv_node a, b;
+    tuv_node_new(&a, &L, NULL);
+    tuv_node_new(&b, &L, NULL);
+    gosip_lp *a4, *a6, *b4, *b6;
+    listen_ok(&a, GOSIP_TP_UDP, "127.0.0.1", 0, &a4);
+    listen_ok(&a, GOSIP_TP_UDP, "::1", 0, &a6);
+    listen_ok(&b, GOSIP_TP_UDP, "127.0.0.1", 0, &b4);
+    listen_ok(&b, GOSIP_TP_UDP, "::1", 0, &b6);
+    enum { PER_FAMILY = 45 }; /* more than one batch of 32 each */
+    for (int i = 0; i < 2 * PER_FAMILY; i++) {
+        char branch[16];
+        snprintf(branch, sizeof branch, "bat%d", i);
+        gosip_msg *req = tuv_request("OPTIONS", branch, 0);
+        gosip_target t = tuv_target(GOSIP_TP_UDP, i < PER_FAMILY ? a4 : a6);
+        assert_int_equal(gosip_tp_send_request(b.tp, req, &t, uv_hrtime(), NULL), 0);
+        if (i == 10) {
+            gosip_target bcast = tuv_target(GOSIP_TP_UDP, a4);
+            memset(bcast.addr.ip, 0xff, 4);
+            assert_int_equal(gosip_tp_send_request(b.tp, req, &bcast, uv_hrtime(), NULL), 0);
+        }
+        gosip_msg_unref(req);
+    }
+    tuv_wait_count(&L, &a.nmsgs, 2 * PER_FAMILY);
+    tuv_wait_count(&L, &b.nerrs, 1);
+    int last4 = -1, last6 = -1;
+    for (int i = 0; i < a.nmsgs; i++) {
+        int no = branch_no(a.msgs[i]);
+        int *last = a.rx[i].lp == a4 ? &last4 : &last6;
+        assert_true(no > *last);
+        assert_int_equal(no < PER_FAMILY, a.rx[i].lp == a4);
+        *last = no;
+    }
+    assert_int_equal(last4, PER_FAMILY - 1);
+    assert_int_equal(last6, 2 * PER_FAMILY - 1);
+    assert_int_equal(b.errs[0].code, GOSIP_ERR_IO);
+    assert_int_equal(b.errs[0].peer.ip[0], 0xff);
+    tuv_node_close(&a, &L);
+    tuv_node_close(&b, &L);
+    tuv_loop_finish(&L);
+}
+
 /* Closing the runtime from inside on_message, with more messages of the same read still
  * to dispatch and a response just queued: nothing more is delivered, no callback runs
  * after close_cb, nothing leaks (ASan), and the peer sees the connection go. */
@@ -375,6 +432,7 @@ int main(void)
         cmocka_unit_test(add_remove_running),
         cmocka_unit_test(large_request_switches_to_tcp),
         cmocka_unit_test(send_outside_callbacks_and_close_busy),
+        cmocka_unit_test(udp_batches_in_order),
         cmocka_unit_test(close_inside_callback),
         cmocka_unit_test(connect_refused),
         cmocka_unit_test(own_loop),

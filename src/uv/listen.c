@@ -61,6 +61,12 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
         gosip__uv_set_error(uv, (int)nread);
         return;
     }
+    /* The datagrams of one recvmmsg come as chunks, then a last call to free the buffer:
+     * what they caused goes out in one flush then (fewer wake-ups and send calls). */
+    if (flags & UV_UDP_MMSG_FREE) {
+        gosip__uv_flush(uv);
+        return;
+    }
     /* nread 0 without an address is libuv's "nothing more"; a truncated datagram is
      * larger than any message we accept, so it is dropped. */
     if (!addr || (flags & UV_UDP_PARTIAL) || uv->closing || !ulp->lp)
@@ -69,7 +75,8 @@ static void on_udp_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf,
     if (gosip__uv_addr_from_sa(addr, &from) != 0)
         return;
     gosip_tp_recv_datagram(uv->tp, ulp->lp, &from, buf->base, (size_t)nread, gosip__uv_now());
-    gosip__uv_flush(uv);
+    if (!(flags & UV_UDP_MMSG_CHUNK))
+        gosip__uv_flush(uv);
 }
 
 typedef struct udp_send_req {

@@ -144,7 +144,7 @@ static void dispatch_tx(gosip_uv *uv, const gosip_tx *tx)
 {
     switch (tx->kind) {
     case GOSIP_TX_DATAGRAM:
-        gosip__uv_udp_send(uv, tx);
+        gosip__uv_dgrams_add(uv, uv->out_dgrams, tx);
         break;
     case GOSIP_TX_STREAM:
         gosip__uv_stream_write(uv, tx);
@@ -227,6 +227,7 @@ void gosip__uv_flush(gosip_uv *uv)
     gosip_tx tx;
     while (!uv->closing && core_next_tx(uv, &tx) == 1)
         dispatch_tx(uv, &tx);
+    gosip__uv_dgrams_send(uv, uv->out_dgrams);
     uv->flushing = 0;
     if (!uv->closing)
         rearm_timer(uv);
@@ -250,6 +251,8 @@ void gosip_uv_config_default(gosip_uv_config *cfg)
 
 static void free_parts(gosip_uv *uv)
 {
+    gosip__uv_dgrams_free(uv, uv->out_dgrams); /* buffers first: they are the core's */
+    uv->out_dgrams = NULL;
     gosip__tls_ctx_free(uv->tls);
     uv->tls = NULL;
     if (!uv->stack)
@@ -297,7 +300,8 @@ static int create_parts(gosip_uv *uv, const gosip_uv_config *cfg)
     uv->rxbuf = gosip__uv_alloc(uv, GOSIP__UV_RXBUF);
     uv->udpbuf = gosip__uv_alloc(uv, GOSIP__UV_MMSG * GOSIP__UV_RXBUF);
     uv->plainbuf = gosip__uv_alloc(uv, GOSIP__UV_PLAINBUF);
-    if (!uv->rxbuf || !uv->udpbuf || !uv->plainbuf)
+    uv->out_dgrams = gosip__uv_dgrams_new(uv);
+    if (!uv->rxbuf || !uv->udpbuf || !uv->plainbuf || !uv->out_dgrams)
         return GOSIP_ERR_NOMEM;
     int rc = 0;
     if (uv->stack)

@@ -22,6 +22,8 @@
 /* Datagrams read by one recvmmsg call: under load one wake-up and one system call serve
  * several requests (libuv wants a buffer of 64 KiB per datagram). */
 #define GOSIP__UV_MMSG 16u
+/* datagrams handed to the kernel in one sendmmsg at most */
+#define GOSIP__UV_SEND_BATCH 32u
 /* Granularity of the runtime's one timer (see rearm_timer). */
 #define GOSIP__UV_TIMER_SLOT GOSIP_MS(10)
 /* Plaintext buffer for decrypted TLS records. */
@@ -30,6 +32,7 @@
 typedef struct gosip__uv_lp gosip__uv_lp;
 typedef struct gosip__uv_conn gosip__uv_conn;
 typedef struct gosip__uv_sq gosip__uv_sq;
+typedef struct gosip__uv_dgrams gosip__uv_dgrams;
 
 /* One RFC 3263 lookup asked by the stack (stack mode). It lives until the resolver's
  * callback, which always comes; a cancelled one is then dropped without an answer. */
@@ -102,10 +105,11 @@ struct gosip_uv {
     void *close_ud;
     int last_error;
     int flushing;
-    gosip_tstamp timer_due; /* the slot the timer is armed for */
-    uint8_t *rxbuf;    /* GOSIP__UV_RXBUF bytes */
-    uint8_t *udpbuf;   /* GOSIP__UV_MMSG * GOSIP__UV_RXBUF bytes, for UDP reads */
-    uint8_t *plainbuf; /* GOSIP__UV_PLAINBUF bytes */
+    gosip_tstamp timer_due;       /* the slot the timer is armed for */
+    uint8_t *rxbuf;               /* GOSIP__UV_RXBUF bytes */
+    uint8_t *udpbuf;              /* GOSIP__UV_MMSG * GOSIP__UV_RXBUF bytes, for UDP reads */
+    uint8_t *plainbuf;            /* GOSIP__UV_PLAINBUF bytes */
+    gosip__uv_dgrams *out_dgrams; /* datagrams of the flush in progress */
 };
 
 /* runtime.c */
@@ -132,6 +136,14 @@ void gosip__uv_stack_release(gosip_uv *uv);
 
 /* listen.c */
 void gosip__uv_udp_send(gosip_uv *uv, const gosip_tx *tx);
+
+/* udp_batch.c: the datagrams of one flush, sent with one sendmmsg per socket */
+gosip__uv_dgrams *gosip__uv_dgrams_new(gosip_uv *uv);
+void gosip__uv_dgrams_free(gosip_uv *uv, gosip__uv_dgrams *d);
+/** Takes tx (and its buffer reference); sends the batch when it is full. */
+void gosip__uv_dgrams_add(gosip_uv *uv, gosip__uv_dgrams *d, const gosip_tx *tx);
+/** Sends what was added, in order; error reports go through gosip__uv_udp_send's path. */
+void gosip__uv_dgrams_send(gosip_uv *uv, gosip__uv_dgrams *d);
 void gosip__uv_lp_close_all(gosip_uv *uv);
 
 /* conn.c */
