@@ -117,6 +117,8 @@ wait_ev CALL_CLOSED outgoing 1 10 || fail "(a) baresip: no CALL_CLOSED after its
 tl_wait_line "$work/callee.out" '^event=terminated ' "$upid" 10 || fail "(a) gosip-ua: no call ended"
 call_id=$(sed -n 's/^event=incoming .*call-id=\([^ ]*\).*/\1/p' "$work/callee.out" | head -n 1)
 [ -n "$call_id" ] || fail "(a) gosip-ua: no event=incoming"
+grep -Eq "^event=established call-id=$call_id role=callee$" "$work/callee.out" ||
+    fail "(a) gosip-ua: baresip's ACK did not confirm call $call_id"
 reason=$(sed -n "s/^event=terminated .*call-id=$call_id .*reason=\([^ ]*\).*/\1/p" \
     "$work/callee.out" | head -n 1)
 [ "$reason" = bye ] || fail "(a) gosip-ua: call $call_id terminated with reason '$reason'"

@@ -128,10 +128,11 @@ run_case() {
     # the callee learns of the BYE by receiving it: wait for its end, then stop it
     tl_wait_line "$work/$callee.out" "^event=terminated .*call-id=$call_id " "$cpid" 10 ||
         fail "($t) callee: call $call_id never terminated"
-    # the callee prints no event of its own for the ACK: reason=bye below says its dialog
-    # was confirmed and ended by the caller's BYE
+    # the ACK came through Kamailio (route set) and confirmed the callee's dialog
     grep -Eq "^event=incoming .*call-id=$call_id( |$)" "$work/$callee.out" ||
         fail "($t) callee: no event=incoming for $call_id"
+    grep -Eq "^event=established call-id=$call_id role=callee$" "$work/$callee.out" ||
+        fail "($t) callee: no event=established for $call_id"
     reason=$(sed -n "s/^event=terminated .*call-id=$call_id .*reason=\([^ ]*\).*/\1/p" \
         "$work/$callee.out" | head -n 1)
     [ "$reason" = bye ] || fail "($t) callee: call $call_id terminated with reason '$reason'"

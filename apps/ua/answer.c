@@ -20,6 +20,7 @@ struct incoming {
     gosip_txn *txn; /* the INVITE's, until its final answer (or its end) */
     uint64_t index;
     int has_dialog;
+    int established; /* the ACK of the 2xx arrived */
     due ring;
     incoming *prev, *next;
     char tag[TAG_LEN];
@@ -209,6 +210,16 @@ void answer_out_of_dialog(app *a, gosip_provider *p, const gosip_request_event *
     gosip_method m = gosip_msg_method(ev->msg);
 
     decline(a, p, ev, m == GOSIP_METHOD_OPTIONS ? 200 : m == GOSIP_METHOD_BYE ? 481 : 405);
+}
+
+/* The ACK of the 2xx confirms the call on this side too (a re-INVITE's ACK is not news). */
+void answer_on_ack(app *a, incoming *in)
+{
+    (void)a;
+    if (in->established)
+        return;
+    in->established = 1;
+    printf("event=established call-id=%s role=callee\n", in->call_id);
 }
 
 /* ---------------------------------------------------------------- endings */

@@ -96,8 +96,13 @@ static void on_request(gosip_provider *p, const gosip_request_event *ev, void *u
     app *a = ud;
     gosip_method m = gosip_msg_method(ev->msg);
 
-    if (a->stopping || m == GOSIP_METHOD_ACK)
+    if (a->stopping)
         return;
+    if (m == GOSIP_METHOD_ACK) {
+        if (ev->dialog && kind_of(ev->dialog_data) == OBJ_INCOMING)
+            answer_on_ack(a, ev->dialog_data);
+        return;
+    }
     if (m == GOSIP_METHOD_CANCEL) {
         /* auto_cancel: the stack answered the CANCEL and the INVITE already */
         if (kind_of(ev->cancelled_data) == OBJ_INCOMING)

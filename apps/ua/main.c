@@ -46,7 +46,8 @@ static const char usage_text[] =
     "  --stats                           also print the stack's counters at exit\n"
     "  -v, --verbose   -h, --help\n"
     "Prints `event=established call-id=...` and `event=terminated call-id=... reason=...`\n"
-    "per call and one `stats calls=... established=... failed=...` line at exit; exits 0\n"
+    "per call (with `role=callee` for answered ones) and one `stats calls=...\n"
+    "established=... failed=...` line at exit (counting placed calls); exits 0\n"
     "when every placed call was established and ended without error.\n";
 
 /* After the last call ended, the last ACK or 200 and the stack's own sends need a few

@@ -139,6 +139,7 @@ void answer_invite(app *a, gosip_provider *p, const gosip_request_event *ev);
 void answer_in_dialog(app *a, gosip_provider *p, const gosip_request_event *ev);
 void answer_out_of_dialog(app *a, gosip_provider *p, const gosip_request_event *ev);
 void answer_on_cancel(app *a, incoming *in);
+void answer_on_ack(app *a, incoming *in);
 void answer_on_dialog_end(app *a, incoming *in, const gosip_dialog_terminated_event *ev);
 void answer_on_txn_end(app *a, incoming *in);
 unsigned answer_media_port(const incoming *in);
