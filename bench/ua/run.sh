@@ -21,7 +21,7 @@
 # while the INVITE server transactions still live (Timer L) and once after they ended.
 #
 #   usage: bench/ua/run.sh [BUILD_DIR]        (default: build)
-#   env:   RATES="100 200 400 800 1200 1600"  STEP_SECONDS=10  CALL_MS=1000
+#   env:   RATES="100 200 400 800 1200 1600"  STEP_SECONDS=10  CALL_MS=1000  ROUNDS=1
 #          SERVERS="gosip sipp kamailio"  MEM=1  MEM_CALLS=10000  MEM_RATE=1000
 #          GOSIP_DRAIN=34  SIPP_DRAIN=5  KAM_DRAIN=7  KEEP=0 (1: keep the work directory)
 #          UA_ARGS="extra gosip-ua options"  KAM_CFG=/work/shared/peers/kamailio.cfg
@@ -33,6 +33,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-build}" && pwd)
 RATES=${RATES:-"100 200 400 800 1200 1600"}
+# Each rate runs ROUNDS times, the servers taking turns within a round: on a shared
+# machine one run can be off by a fifth, so with ROUNDS > 1 medians and the median
+# gosip/sipp ratio of the rounds are printed too.
+ROUNDS=${ROUNDS:-1}
 STEP_SECONDS=${STEP_SECONDS:-10}
 CALL_MS=${CALL_MS:-1000}
 SERVERS=${SERVERS:-"gosip sipp kamailio"}
@@ -78,7 +82,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-results="$work/results.txt" # rate server calls ok failed retrans cpu_us_per_call udp_inerrors own_cpu
+results="$work/results.txt" # rate server calls ok failed retrans cpu_us_per_call udp_inerrors own_cpu round
 : >"$results"
 
 udp_inerrors() { awk '/^Udp:/ { if (h) { print $4; exit } h = 1 }' /proc/net/snmp; }
@@ -259,7 +263,7 @@ note_failures() { # server name [uas-name]
 
 record() { # server cpu-ticks e0 e1 own-cpu
     echo "$rate $1 $calls $ok $failed $retrans $(awk -v t="$2" -v us="$TICK_US" -v n="$calls" \
-        'BEGIN { printf "%.1f", t * us / n }') $(($4 - $3)) $5" >>"$results"
+        'BEGIN { printf "%.1f", t * us / n }') $(($4 - $3)) $5 $round" >>"$results"
     tail -n 1 "$results" | awk '{ printf "  rate %5d %-8s: %6d ok, %5d failed, %5d retrans, %7.1f us CPU/call, %d UDP InErrors%s\n",
         $1, $2, $4, $5, $6, $7, $8, ($9 != "-" ? ", own stats " $9 " us/call" : "") }'
 }
@@ -318,6 +322,30 @@ step_kamailio() {
     if [ "$failed" -ne 0 ]; then note_failures kamailio uac uas; fi
 }
 
+# Median CPU per call of each server at each rate over the rounds, and the median of the
+# gosip/sipp ratios of the rounds (each round's pair ran back to back).
+medians() { # results-file
+    awk '
+    function median(list,   v, n, i, j, t) {
+        n = split(list, v, " ")
+        for (i = 2; i <= n; i++) { t = v[i]; for (j = i - 1; j >= 1 && v[j] > t; j--) v[j + 1] = v[j]; v[j + 1] = t }
+        return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    { k = $1 " " $2; cpu[k] = cpu[k] " " $7; if (!(k in seen)) { seen[k] = 1; keys[++nk] = k }
+      at[$1 " " $2 " " $10] = $7 }
+    END {
+        printf "median over the rounds (CPU us/call):\n"
+        for (i = 1; i <= nk; i++) { split(keys[i], f, " "); printf "%7d %-9s %8.1f\n", f[1], f[2], median(cpu[keys[i]]) }
+        for (k in at) { split(k, f, " ")
+            if (f[2] == "gosip" && ((f[1] " sipp " f[3]) in at) && at[f[1] " sipp " f[3]] > 0) {
+                r = at[k] / at[f[1] " sipp " f[3]]; ratios = ratios " " r; nr++
+                byrate[f[1]] = byrate[f[1]] " " r } }
+        if (nr) {
+            for (rt in byrate) printf "gosip/sipp CPU ratio at %d/s: median %.2f\n", rt, median(byrate[rt])
+            printf "gosip/sipp CPU ratio, all %d paired runs: median %.2f\n", nr, median(ratios) }
+    }' "$1"
+}
+
 vm_rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
 # gosip-ua's RSS with MEM_CALLS calls established at once. SIPp places them at MEM_RATE and
@@ -366,18 +394,20 @@ memory() {
     return 0
 }
 
-echo "bench-ua: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); rates $RATES, ${STEP_SECONDS}s each, calls of ${CALL_MS} ms; servers: $SERVERS"
+echo "bench-ua: $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg); rates $RATES, ${STEP_SECONDS}s each, calls of ${CALL_MS} ms; servers: $SERVERS; rounds: $ROUNDS"
 for rate in $RATES; do
     calls=$((rate * STEP_SECONDS))
-    for s in $SERVERS; do
-        "step_$s"
+    for round in $(seq "$ROUNDS"); do
+        for s in $SERVERS; do
+            "step_$s"
+        done
     done
 done
 
 echo
 echo "CPU: utime + stime of the server under test from /proc (Kamailio: all its processes),"
 echo "from SIPp's start to the end of the server's drain, divided by the calls placed;"
-echo "'own' is gosip-ua's getrusage over its whole life. Shared machine: single runs."
+echo "'own' is gosip-ua's getrusage over its whole life. Shared machine: one line per run."
 awk '
 BEGIN { printf "%7s %-9s %7s %7s %7s %8s %12s %13s\n", "rate/s", "server", "calls", "ok", "failed", "retrans", "CPU us/call", "UDP InErrors" }
 { printf "%7d %-9s %7d %7d %7d %8d %12.1f %13d\n", $1, $2, $3, $4, $5, $6, $7, $8
@@ -387,6 +417,11 @@ END { print ""
       for (i = 1; i <= n; i++)
           if (best[name[i]]) printf "%-9s highest rate with every call successful (and all lower ones too): %d/s\n", name[i], best[name[i]]
           else printf "%-9s no rate ran without a failed call\n", name[i] }' "$results"
+
+if [ "$ROUNDS" -gt 1 ]; then
+    echo
+    medians "$results"
+fi
 
 if [ "$MEM" = 1 ]; then
     echo
