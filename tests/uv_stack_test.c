@@ -12,6 +12,8 @@
 
 #include "tu_dnsmasq.h"
 
+#include <unistd.h>
+
 /* ---------------------------------------------------------------- dnsmasq */
 
 /* "localhost" has an A record only: an AAAA answer would add an IPv6 target the IPv4-only
@@ -270,6 +272,32 @@ static void close_waiting_response_tcp(void **state)
 
 /* ---------------------------------------------------------------- arguments */
 
+/* A TCP peer that refuses the connection: every transaction waiting on it gets the error
+ * once (17.1.4), more of them than one batch of the stack's error scan, and each ends. */
+static void refused_connection_fails_every_waiting_transaction(void **state)
+{
+    (void)state;
+    tuv_loop L;
+    tuv_loop_init(&L, 30000);
+    peer a;
+    peer_new(&a, &L, NULL);
+    gosip_addr dead;
+    int holder = tuv_refusing_port(&dead);
+    char uri[64];
+    snprintf(uri, sizeof uri, "sip:127.0.0.1:%u;transport=tcp", dead.port);
+    enum { N = 150 };
+    for (int i = 0; i < N; i++)
+        send_options_to(&a, uri);
+    tuv_wait_count(&L, &a.terminated, N);
+    assert_int_equal(a.io_errors, N);
+    assert_int_equal(a.last_io_code, GOSIP_ERR_IO);
+    assert_int_equal(a.responses, 0);
+    assert_int_equal(gosip_stack_stats_get(a.stack)->txns_live, 0);
+    close(holder);
+    peer_close(&a, &L);
+    tuv_loop_finish(&L);
+}
+
 static void one_runtime_per_stack(void **state)
 {
     (void)state;
@@ -313,6 +341,7 @@ int main(void)
         cmocka_unit_test(close_during_resolution),
         cmocka_unit_test(close_waiting_response_udp),
         cmocka_unit_test(close_waiting_response_tcp),
+        cmocka_unit_test(refused_connection_fails_every_waiting_transaction),
         cmocka_unit_test(one_runtime_per_stack),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

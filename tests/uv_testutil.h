@@ -244,6 +244,23 @@ static inline gosip_target tuv_target(gosip_tp_kind kind, const gosip_lp *lp)
     return t;
 }
 
+/* A loopback port that refuses connections and that no parallel test can take: a TCP
+ * socket bound but not listening, held open for the test's duration. */
+static inline int tuv_refusing_port(gosip_addr *out)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in sin;
+    memset(&sin, 0, sizeof sin);
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof sin;
+    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+    assert_int_equal(gosip_addr_from_str(out, GOSIP_STR("127.0.0.1"), ntohs(sin.sin_port)), 0);
+    return fd;
+}
+
 /* ---------------------------------------------------------------- a raw TCP peer */
 
 typedef struct tuv_raw {

@@ -333,23 +333,6 @@ static void close_inside_callback(void **state)
 
 /* An outbound connection the peer refuses reaches on_error as an I/O error with libuv's
  * code and the peer's address; the request is lost, the runtime stays usable. */
-/* A loopback port that refuses connections and that no parallel test can take: a TCP
- * socket bound but not listening, held open for the test's duration. */
-static int refusing_port(gosip_addr *out)
-{
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    assert_true(fd >= 0);
-    struct sockaddr_in sin;
-    memset(&sin, 0, sizeof sin);
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof sin;
-    assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof sin), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
-    assert_int_equal(gosip_addr_from_str(out, GOSIP_STR("127.0.0.1"), ntohs(sin.sin_port)), 0);
-    return fd;
-}
-
 static void connect_refused(void **state)
 {
     (void)state;
@@ -362,7 +345,7 @@ static void connect_refused(void **state)
     gosip_lp *at, *bt;
     listen_ok(&b, GOSIP_TP_TCP, "127.0.0.1", 0, &bt);
     gosip_addr dead;
-    int holder = refusing_port(&dead);
+    int holder = tuv_refusing_port(&dead);
     gosip_msg *req = tuv_request("OPTIONS", "refused", 0);
     gosip_target t = {GOSIP_TP_TCP, dead, GOSIP_STR_NULL};
     assert_int_equal(gosip_tp_send_request(b.tp, req, &t, uv_hrtime(), NULL), 0);

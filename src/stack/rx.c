@@ -239,17 +239,43 @@ static void tp_on_message(gosip_transport *tp, gosip_msg *m, const gosip_rx_info
 /* ---------------------------------------------------------------- transport errors */
 
 /* A client transaction still waiting for its first answer from that peer (17.1.4). */
-static gosip_txn *waiting_on(gosip_stack *s, const gosip_tp_error *err)
+static int waiting_on(const gosip_txn *t, const gosip_tp_error *err)
 {
-    for (gosip_txn *t = s->live; t; t = t->next) {
-        if (!t->is_client || !t->fsm || t->route.cur.kind != err->kind ||
-            !gosip_addr_equal(&t->route.cur.addr, &err->peer))
-            continue;
-        gosip__txn_state st = gosip__txn_state_of(t->fsm);
-        if (st == GOSIP__TXN_CALLING || st == GOSIP__TXN_TRYING)
-            return t;
-    }
-    return NULL;
+    if (!t->is_client || !t->fsm || t->route.cur.kind != err->kind ||
+        !gosip_addr_equal(&t->route.cur.addr, &err->peer))
+        return 0;
+    gosip__txn_state st = gosip__txn_state_of(t->fsm);
+    return st == GOSIP__TXN_CALLING || st == GOSIP__TXN_TRYING;
+}
+
+#define ERR_BATCH 64
+
+/* Gives the error to every transaction waiting on that peer, each once: a transaction that
+ * fails over to the same peer again waits for an error of its own. They are taken in
+ * batches with references held, because each one's failover or end changes the list;
+ * a scan per batch keeps the cost linear in the live transactions per 64 hits. */
+static int fail_waiting(gosip_stack *s, const gosip_tp_error *err)
+{
+    unsigned round = ++s->err_round;
+    gosip_txn *batch[ERR_BATCH];
+    int hits = 0;
+    size_t n;
+    do {
+        n = 0;
+        for (gosip_txn *t = s->live; t && n < ERR_BATCH; t = t->next) {
+            if (t->err_round != round && waiting_on(t, err)) {
+                t->err_round = round;
+                batch[n++] = gosip_txn_ref(t);
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            if (!s->dead)
+                gosip__txn_on_tp_error(batch[i], err->code);
+            gosip_txn_unref(batch[i]);
+        }
+        hits += (int)n;
+    } while (n == ERR_BATCH && !s->dead);
+    return hits;
 }
 
 static void tp_on_error(gosip_transport *tp, const gosip_tp_error *err, void *ud)
@@ -258,14 +284,7 @@ static void tp_on_error(gosip_transport *tp, const gosip_tp_error *err, void *ud
     if (s->dead)
         return;
     s->now = gosip_tp_now(tp);
-    int hits = 0;
-    gosip_txn *t;
-    /* each hit moves its transaction on (next target or ended): rescan from the start */
-    while (!s->dead && (t = waiting_on(s, err)) != NULL && hits < 100000) {
-        gosip__txn_on_tp_error(t, err->code);
-        hits++;
-    }
-    if (hits || s->dead)
+    if (fail_waiting(s, err) || s->dead)
         return;
     gosip_io_error_event ev;
     memset(&ev, 0, sizeof ev);

@@ -61,6 +61,7 @@ struct gosip_txn {
     gosip_tstamp rtx2xx_at;  /* callee: next 2xx retransmission (13.3.1.4), NONE when off */
     gosip_tstamp rtx2xx_ival;
     gosip_tstamp retry_at; /* caller: re-INVITE retry after 491 (14.1), NONE when off */
+    unsigned err_round;    /* the transport error that last reached it (stack's err_round) */
 };
 
 #define GOSIP__TXN_F_CLIENT 1u
@@ -84,6 +85,7 @@ struct gosip_stack {
     gosip_uri *proxy_uri; /* parsed outbound proxy, or NULL */
     gosip_txn *live;      /* every transaction not yet ended */
     size_t n_live;        /* those counted against max_transactions */
+    unsigned err_round;   /* transport errors seen: each reaches a transaction once */
     size_t n_objs;        /* every object in `live` (each owns a heap slot) */
     gosip_txn **heap;     /* deadlines: a binary min-heap */
     size_t heap_len, heap_cap;
