@@ -108,8 +108,9 @@ typedef struct tuv_node {
     gosip_tp_error errs[TUV_MAX_ERRS];
     int nerrs;
     int closed;
-    int auto_respond;      /* answer every request with 200 over gosip_tp_send_response */
-    int close_in_callback; /* gosip_uv_close from inside on_message (close safety) */
+    int auto_respond;            /* answer every request with 200 over gosip_tp_send_response */
+    int close_in_callback;       /* gosip_uv_close from inside on_message (close safety) */
+    gosip_lp *unlisten_on_error; /* removed from inside the first on_error */
 } tuv_node;
 
 static inline void tuv_on_node_closed(gosip_uv *uv, void *ud)
@@ -146,6 +147,10 @@ static inline void tuv_on_error(gosip_transport *tp, const gosip_tp_error *err, 
     if (n->nerrs < TUV_MAX_ERRS) {
         n->errs[n->nerrs] = *err;
         n->errs[n->nerrs++].conn = NULL; /* not valid after the callback */
+    }
+    if (n->unlisten_on_error) {
+        assert_int_equal(gosip_uv_unlisten(n->uv, n->unlisten_on_error), 0);
+        n->unlisten_on_error = NULL;
     }
 }
 

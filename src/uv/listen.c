@@ -241,6 +241,7 @@ int gosip_uv_unlisten(gosip_uv *uv, gosip_lp *lp)
     if (!ulp || ulp->uv != uv)
         return GOSIP_ERR_INVALID_ARG;
     ulp->lp = NULL;
+    gosip__uv_dgrams_purge_lp(uv->out_dgrams, lp);
     gosip_lp_set_data(lp, NULL);
     /* The core queues CLOSE descriptors for the point's connections: run them now. */
     gosip_tp_lp_remove(uv->tp, lp, gosip__uv_now());

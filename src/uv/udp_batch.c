@@ -35,7 +35,8 @@ void gosip__uv_dgrams_free(gosip_uv *uv, gosip__uv_dgrams *d)
     if (!d)
         return;
     for (unsigned i = 0; i < d->n; i++)
-        gosip_buf_unref(d->tx[i].buf);
+        if (d->tx[i].buf)
+            gosip_buf_unref(d->tx[i].buf);
     gosip__uv_free(uv, d);
 }
 
@@ -81,15 +82,31 @@ static unsigned send_run(gosip_uv *uv, gosip__uv_dgrams *d, unsigned from, unsig
 }
 #endif
 
+/* An error report while sending can run application code that removes a listening
+ * point: its datagrams still here are dropped, as the core drops those it still holds. */
+void gosip__uv_dgrams_purge_lp(gosip__uv_dgrams *d, const gosip_lp *lp)
+{
+    for (unsigned i = 0; d && i < d->n; i++) {
+        if (d->tx[i].lp == lp && d->tx[i].buf) {
+            gosip_buf_unref(d->tx[i].buf);
+            d->tx[i].buf = NULL;
+        }
+    }
+}
+
 void gosip__uv_dgrams_send(gosip_uv *uv, gosip__uv_dgrams *d)
 {
     unsigned i = 0;
     while (i < d->n && !uv->closing) {
+        if (!d->tx[i].buf) { /* purged */
+            i++;
+            continue;
+        }
         gosip__uv_lp *ulp = udp_lp_of(&d->tx[i]);
 #if defined(__linux__)
         if (ulp && ulp->u.udp.send_queue_count == 0) {
             unsigned end = i + 1;
-            while (end < d->n && udp_lp_of(&d->tx[end]) == ulp)
+            while (end < d->n && d->tx[end].buf && udp_lp_of(&d->tx[end]) == ulp)
                 end++;
             i = send_run(uv, d, i, end);
             continue;
@@ -101,7 +118,8 @@ void gosip__uv_dgrams_send(gosip_uv *uv, gosip__uv_dgrams *d)
         i++;
     }
     for (; i < d->n; i++) /* the runtime closed from an error callback */
-        gosip_buf_unref(d->tx[i].buf);
+        if (d->tx[i].buf)
+            gosip_buf_unref(d->tx[i].buf);
     d->n = 0;
 }
 

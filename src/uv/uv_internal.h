@@ -142,6 +142,8 @@ gosip__uv_dgrams *gosip__uv_dgrams_new(gosip_uv *uv);
 void gosip__uv_dgrams_free(gosip_uv *uv, gosip__uv_dgrams *d);
 /** Takes tx (and its buffer reference); sends the batch when it is full. */
 void gosip__uv_dgrams_add(gosip_uv *uv, gosip__uv_dgrams *d, const gosip_tx *tx);
+/** Drops what was added for lp (being removed). */
+void gosip__uv_dgrams_purge_lp(gosip__uv_dgrams *d, const gosip_lp *lp);
 /** Sends what was added, in order; error reports go through gosip__uv_udp_send's path. */
 void gosip__uv_dgrams_send(gosip_uv *uv, gosip__uv_dgrams *d);
 void gosip__uv_lp_close_all(gosip_uv *uv);
