@@ -299,8 +299,8 @@ static void udp_batches_in_order(void **state)
 }
 
 /* A listening point removed from inside on_error while its datagrams wait in the batch
- * being sent: they are dropped (ASan: nothing touches the removed point), the other
- * point's datagrams still arrive. */
+ * being sent: those are dropped, the one already sent is not given back twice (ASan), and
+ * the other point's datagrams still arrive. */
 static void udp_unlisten_inside_batch_error(void **state)
 {
     (void)state;
@@ -319,19 +319,23 @@ static void udp_unlisten_inside_batch_error(void **state)
     gosip_target bcast = tuv_target(GOSIP_TP_UDP, a4);
     memset(bcast.addr.ip, 0xff, 4);
     gosip_target t4 = tuv_target(GOSIP_TP_UDP, a4), t6 = tuv_target(GOSIP_TP_UDP, a6);
+    /* one sent before the refused one: its buffer is already given back when the point goes */
+    assert_int_equal(gosip_tp_send_request(b.tp, req, &t4, uv_hrtime(), NULL), 0);
     assert_int_equal(gosip_tp_send_request(b.tp, req, &bcast, uv_hrtime(), NULL), 0);
     for (int i = 0; i < 3; i++) {
         assert_int_equal(gosip_tp_send_request(b.tp, req, &t4, uv_hrtime(), NULL), 0);
         assert_int_equal(gosip_tp_send_request(b.tp, req, &t6, uv_hrtime(), NULL), 0);
     }
     gosip_msg_unref(req);
-    tuv_wait_count(&L, &a.nmsgs, 3);
+    tuv_wait_count(&L, &a.nmsgs, 4);
     tuv_run_for(&L, 50);
     assert_int_equal(b.nerrs, 1);
     assert_null(b.unlisten_on_error);
-    assert_int_equal(a.nmsgs, 3);
+    assert_int_equal(a.nmsgs, 4);
+    int on4 = 0;
     for (int i = 0; i < a.nmsgs; i++)
-        assert_ptr_equal(a.rx[i].lp, a6);
+        on4 += a.rx[i].lp == a4;
+    assert_int_equal(on4, 1);
     tuv_node_close(&a, &L);
     tuv_node_close(&b, &L);
     tuv_loop_finish(&L);

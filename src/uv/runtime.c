@@ -251,7 +251,7 @@ void gosip_uv_config_default(gosip_uv_config *cfg)
 
 static void free_parts(gosip_uv *uv)
 {
-    gosip__uv_dgrams_free(uv, uv->out_dgrams); /* buffers first: they are the core's */
+    gosip__uv_dgrams_free(uv, uv->out_dgrams); /* empty outside a flush; before the core */
     uv->out_dgrams = NULL;
     gosip__tls_ctx_free(uv->tls);
     uv->tls = NULL;

@@ -46,6 +46,15 @@ static gosip__uv_lp *udp_lp_of(const gosip_tx *tx)
     return ulp && ulp->kind == GOSIP_TP_UDP ? ulp : NULL;
 }
 
+/* Entry i through libuv. Its slot gives up the buffer first: the call may report an error
+ * to application code that removes a listening point, and the purge must not find it. */
+static void send_one(gosip_uv *uv, gosip__uv_dgrams *d, unsigned i)
+{
+    gosip_tx tx = d->tx[i];
+    d->tx[i].buf = NULL;
+    gosip__uv_udp_send(uv, &tx);
+}
+
 #if defined(__linux__)
 /* Entries [from, to) share one socket with nothing queued in libuv: as many as the kernel
  * takes go in one call; the first it refuses goes through libuv, which reports the error
@@ -54,7 +63,7 @@ static unsigned send_run(gosip_uv *uv, gosip__uv_dgrams *d, unsigned from, unsig
 {
     uv_os_fd_t fd;
     if (uv_fileno((const uv_handle_t *)&udp_lp_of(&d->tx[from])->u.udp, &fd) != 0) {
-        gosip__uv_udp_send(uv, &d->tx[from]);
+        send_one(uv, d, from);
         return from + 1;
     }
     for (unsigned i = from; i < to; i++) {
@@ -73,11 +82,13 @@ static unsigned send_run(gosip_uv *uv, gosip__uv_dgrams *d, unsigned from, unsig
         sent = sendmmsg(fd, &d->msgs[from], to - from, 0);
     while (sent < 0 && errno == EINTR);
     if (sent <= 0) {
-        gosip__uv_udp_send(uv, &d->tx[from]);
+        send_one(uv, d, from);
         return from + 1;
     }
-    for (unsigned i = from; i < from + (unsigned)sent; i++)
+    for (unsigned i = from; i < from + (unsigned)sent; i++) {
         gosip_buf_unref(d->tx[i].buf);
+        d->tx[i].buf = NULL;
+    }
     return from + (unsigned)sent;
 }
 #endif
@@ -114,7 +125,7 @@ void gosip__uv_dgrams_send(gosip_uv *uv, gosip__uv_dgrams *d)
 #else
         (void)ulp;
 #endif
-        gosip__uv_udp_send(uv, &d->tx[i]);
+        send_one(uv, d, i);
         i++;
     }
     for (; i < d->n; i++) /* the runtime closed from an error callback */
