@@ -250,30 +250,38 @@ static int waiting_on(const gosip_txn *t, const gosip_tp_error *err)
 
 #define ERR_BATCH 64
 
-/* Gives the error to every transaction waiting on that peer, each once: a transaction that
- * fails over to the same peer again waits for an error of its own. They are taken in
- * batches with references held, because each one's failover or end changes the list;
- * a scan per batch keeps the cost linear in the live transactions per 64 hits. */
+/* Gives the error to the transactions waiting on that peer when it arrived, each once.
+ * They are marked first, so that the ones created or failed over while it is handled
+ * (to the same peer, perhaps) wait for an error of their own; then they are taken in
+ * batches with references held, since each failover or end changes the list, and checked
+ * again just before (a nested error may have moved one on). Linear in the live
+ * transactions per 64 hits. */
 static int fail_waiting(gosip_stack *s, const gosip_tp_error *err)
 {
-    unsigned round = ++s->err_round;
+    if (++s->err_round == 0)
+        s->err_round = 1; /* 0 means unmarked */
+    unsigned round = s->err_round;
+    for (gosip_txn *t = s->live; t; t = t->next)
+        if (waiting_on(t, err))
+            t->err_round = round;
     gosip_txn *batch[ERR_BATCH];
     int hits = 0;
     size_t n;
     do {
         n = 0;
         for (gosip_txn *t = s->live; t && n < ERR_BATCH; t = t->next) {
-            if (t->err_round != round && waiting_on(t, err)) {
-                t->err_round = round;
+            if (t->err_round == round) {
+                t->err_round = 0;
                 batch[n++] = gosip_txn_ref(t);
             }
         }
         for (size_t i = 0; i < n; i++) {
-            if (!s->dead)
+            if (!s->dead && waiting_on(batch[i], err)) {
                 gosip__txn_on_tp_error(batch[i], err->code);
+                hits++;
+            }
             gosip_txn_unref(batch[i]);
         }
-        hits += (int)n;
     } while (n == ERR_BATCH && !s->dead);
     return hits;
 }

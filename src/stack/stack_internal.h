@@ -61,7 +61,7 @@ struct gosip_txn {
     gosip_tstamp rtx2xx_at;  /* callee: next 2xx retransmission (13.3.1.4), NONE when off */
     gosip_tstamp rtx2xx_ival;
     gosip_tstamp retry_at; /* caller: re-INVITE retry after 491 (14.1), NONE when off */
-    unsigned err_round;    /* the transport error that last reached it (stack's err_round) */
+    unsigned err_round;    /* marked for the transport error being handled; 0: not */
 };
 
 #define GOSIP__TXN_F_CLIENT 1u
