@@ -193,6 +193,34 @@ static void test_server_ack_and_cancel(void **state)
     gosip__txn_index_free(ix);
 }
 
+/* A branch reused for other methods: a CANCEL still finds the INVITE first, and no more
+ * than GOSIP__TXN_MAX_PER_KEY transactions share one key (the method is left out of it). */
+static void test_branch_reused_across_methods(void **state)
+{
+    (void)state;
+    gosip__txn_index *ix = new_index();
+    fake_txn info = {NULL}, inv = {NULL};
+    add_server(ix, mk((spec){.method = "INFO", .branch = "z9hG4bKreused"}), &info);
+    add_server(ix, mk((spec){.method = "INVITE", .branch = "z9hG4bKreused"}), &inv);
+    assert_ptr_equal(match_cancel(ix, (spec){.method = "CANCEL", .branch = "z9hG4bKreused"}), &inv);
+
+    fake_txn many[GOSIP__TXN_MAX_PER_KEY + 1] = {{NULL}};
+    char names[GOSIP__TXN_MAX_PER_KEY + 1][8];
+    for (unsigned i = 0; i <= GOSIP__TXN_MAX_PER_KEY; i++) {
+        snprintf(names[i], sizeof names[i], "M%u", i);
+        gosip_msg *m = mk((spec){.method = names[i], .branch = "z9hG4bKflood"});
+        int rc = gosip__txn_index_add_server(ix, m, &many[i], NULL);
+        assert_int_equal(rc, i < GOSIP__TXN_MAX_PER_KEY ? 0 : GOSIP_ERR_LIMIT);
+        gosip_msg_unref(m);
+    }
+    assert_int_equal(gosip__txn_index_count(ix), 2 + GOSIP__TXN_MAX_PER_KEY);
+    assert_ptr_equal(match_server(ix, (spec){.method = "M3", .branch = "z9hG4bKflood"}), &many[3]);
+    /* another branch is not held back */
+    fake_txn other = {NULL};
+    add_server(ix, mk((spec){.method = "M0", .branch = "z9hG4bKother"}), &other);
+    gosip__txn_index_free(ix);
+}
+
 static void test_extension_method(void **state)
 {
     (void)state;
@@ -295,8 +323,8 @@ static void legacy_case(const char *branch)
         match_server(ix, (spec){.method = "OPTIONS", .branch = branch, .to_tag = "o1"}), &opt);
     assert_null(match_server(ix, (spec){.method = "OPTIONS", .branch = branch}));
     /* and a CANCEL of it, by the same key with the method left out (9.2) */
-    assert_ptr_equal(
-        match_cancel(ix, (spec){.method = "CANCEL", .branch = branch, .to_tag = "o1"}), &opt);
+    assert_ptr_equal(match_cancel(ix, (spec){.method = "CANCEL", .branch = branch, .to_tag = "o1"}),
+                     &opt);
     assert_int_equal(gosip__txn_index_add_server(ix, req, &inv, NULL), GOSIP_ERR_EXISTS);
     gosip__txn_index_free(ix);
     gosip_msg_unref(resp);
@@ -602,6 +630,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_server_retransmission),
         cmocka_unit_test(test_server_ack_and_cancel),
+        cmocka_unit_test(test_branch_reused_across_methods),
         cmocka_unit_test(test_extension_method),
         cmocka_unit_test(test_merged),
         cmocka_unit_test(test_rfc2543_no_branch),

@@ -413,6 +413,18 @@ static const gosip__txn_entry *find_server(const gosip__txn_index *ix, const pro
     return NULL;
 }
 
+/* The key leaves the method out (and RFC 2543 keys always did), so requests that differ
+ * only in their method share it and one chain: a peer reusing a branch with ever new
+ * method names would make that chain as long as it likes. A branch is unique per request
+ * (8.1.1.7) apart from CANCEL, so a few per key are plenty. */
+static int key_full(const gosip__txn_index *ix, const probe *pr)
+{
+    unsigned same = 0;
+    for (const gosip__txn_entry *e = chain(&ix->main, pr->want, 0); e; e = e->next)
+        same += (e->key & ~E_MERGED) == pr->want;
+    return same >= GOSIP__TXN_MAX_PER_KEY;
+}
+
 int gosip__txn_index_add_server(gosip__txn_index *ix, gosip_msg *req, void *txn,
                                 gosip__txn_entry **out)
 {
@@ -422,6 +434,8 @@ int gosip__txn_index_add_server(gosip__txn_index *ix, gosip_msg *req, void *txn,
         return GOSIP_ERR_INVALID_ARG;
     if (find_server(ix, &pr))
         return GOSIP_ERR_EXISTS;
+    if (key_full(ix, &pr))
+        return GOSIP_ERR_LIMIT;
     uint32_t key = pr.want, mkey = 0;
     if (!gosip__txn_to_tag(req).p) {
         key |= E_MERGED;
@@ -439,13 +453,23 @@ void *gosip__txn_index_match_server(const gosip__txn_index *ix, const gosip_msg 
     return e ? e->txn : NULL;
 }
 
+/* A peer that reused the INVITE's branch for another request still has its INVITE
+ * cancelled: an INVITE is preferred over other matches. */
 void *gosip__txn_index_match_cancel(const gosip__txn_index *ix, const gosip_msg *cancel)
 {
     probe pr;
     if (!probe_init(ix, cancel, GOSIP__TXN_LEGACY_CANCEL, &pr))
         return NULL;
-    const gosip__txn_entry *e = find_server(ix, &pr);
-    return e ? e->txn : NULL;
+    const gosip__txn_entry *first = NULL;
+    for (const gosip__txn_entry *e = chain(&ix->main, pr.want, 0); e; e = e->next) {
+        if (!server_hit(ix, e, &pr))
+            continue;
+        if (gosip_msg_method(e->req) == GOSIP_METHOD_INVITE)
+            return e->txn;
+        if (!first)
+            first = e;
+    }
+    return first ? first->txn : NULL;
 }
 
 void *gosip__txn_index_match_merged(const gosip__txn_index *ix, const gosip_msg *req)

@@ -52,6 +52,9 @@ void gosip__txn_index_free(gosip__txn_index *ix);
 /** Entries (client + server). */
 size_t gosip__txn_index_count(const gosip__txn_index *ix);
 
+/** Live server transactions that may share a key, which leaves the method out. */
+#define GOSIP__TXN_MAX_PER_KEY 16u
+
 /**
  * Server transaction created by `req` (not ACK). Keyed per 17.2.3: when the top Via branch
  * starts with "z9hG4bK": (branch, top Via sent-by host+port, method with ACK folded into
@@ -61,7 +64,9 @@ size_t gosip__txn_index_count(const gosip__txn_index *ix);
  * (gosip_msg_ref) until removal and reads its fields on lookups: the fields of the key must
  * not change while it is indexed. *out (when out is non-NULL) receives the entry.
  * Errors: INVALID_ARG (no top Via, no CSeq, or no Call-ID; an ACK), EXISTS (a live server
- * transaction already matches req), NOMEM. The index is unchanged on error.
+ * transaction already matches req), LIMIT (GOSIP__TXN_MAX_PER_KEY live transactions share
+ * req's key but for the method: a branch reused with other methods), NOMEM. The index is
+ * unchanged on error.
  */
 int gosip__txn_index_add_server(gosip__txn_index *ix, gosip_msg *req, void *txn,
                                 gosip__txn_entry **out);
@@ -85,7 +90,7 @@ void gosip__txn_index_remove(gosip__txn_index *ix, gosip__txn_entry *e);
 void *gosip__txn_index_match_server(const gosip__txn_index *ix, const gosip_msg *req);
 /**
  * The server transaction a CANCEL cancels (9.2: 17.2.3 matching with any method but
- * CANCEL; RFC 2543 rules when no magic cookie); NULL when none.
+ * CANCEL, an INVITE first; RFC 2543 rules when no magic cookie); NULL when none.
  */
 void *gosip__txn_index_match_cancel(const gosip__txn_index *ix, const gosip_msg *cancel);
 /**
