@@ -243,6 +243,18 @@ static void test_cancel_non_invite_200(void **state)
     const ts_pkt *accepted = ts_sent(&net, &net.nodes[b].addr, "SIP/2.0 202", 0);
     assert_non_null(accepted);
     assert_non_null(strstr(accepted->text, "CSeq: 1 MESSAGE"));
+    /* 9.2: the final response carries the To tag the CANCEL's 200 had */
+    const char *to = strstr(ok->text, "\r\nTo:");
+    assert_non_null(to);
+    const char *tag = strstr(to, ";tag=");
+    assert_non_null(tag);
+    char want[32];
+    snprintf(want, sizeof want, "%.*s", (int)(1 + strcspn(tag + 1, "\r\n;>")), tag);
+    assert_true(strlen(want) > 5);
+    const char *to202 = strstr(accepted->text, "\r\nTo:");
+    assert_non_null(to202);
+    assert_non_null(strstr(to202, want));
+    assert_true(strstr(to202, want) < strstr(to202 + 2, "\r\n"));
     release_held();
     ts_free(&net);
 }

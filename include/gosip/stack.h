@@ -305,7 +305,9 @@ GOSIP_EXTERN int gosip_provider_new_client_txn(gosip_provider *p, gosip_msg *req
  * Creates the server transaction for a received request (the msg of a request event; it
  * answers retransmissions from now on, and arms the automatic 100 Trying of an INVITE).
  * *out holds one reference. Errors: INVALID_ARG (not a received request, or an ACK),
- * EXISTS (a transaction already handles it: a retransmission), LIMIT, STATE, NOMEM.
+ * EXISTS (a transaction already handles it: a retransmission), LIMIT (max_transactions,
+ * or 16 live server transactions with the request's branch and sent-by under other
+ * methods), STATE, NOMEM.
  */
 GOSIP_EXTERN int gosip_provider_new_server_txn(gosip_provider *p, gosip_msg *req, gosip_txn **out);
 /**

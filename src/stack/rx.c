@@ -149,11 +149,15 @@ static void on_cancel(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
         gosip__stack_reply(s, m, 481, NULL, GOSIP_STR_NULL);
         return;
     }
-    char buf[10];
+    char buf[GOSIP__STACK_TAG_LEN];
     gosip_txn_ref(orig);
     gosip_str tag = response_tag(s, orig, buf, sizeof buf);
     answer_cancel(s, m, rx, tag);
     const gosip_msg *last = gosip_txn_response(orig);
+    if (tag.p == buf && !orig->is_client) { /* a fresh tag: the final response must repeat it */
+        memcpy(orig->cancel_tag, buf, sizeof buf);
+        orig->has_cancel_tag = 1;
+    }
     if (orig->fsm && gosip_msg_method(orig->request) == GOSIP_METHOD_INVITE &&
         (!last || gosip_msg_status(last) < 200)) {
         gosip_msg *resp = NULL;

@@ -26,6 +26,9 @@ typedef struct gosip__route {
     gosip_resolve_query *query;
 } gosip__route;
 
+/* The To tags the stack makes for its own responses. */
+#define GOSIP__STACK_TAG_LEN 10
+
 struct gosip_txn {
     unsigned refs;
     gosip_stack *stack;
@@ -62,6 +65,8 @@ struct gosip_txn {
     gosip_tstamp rtx2xx_ival;
     gosip_tstamp retry_at; /* caller: re-INVITE retry after 491 (14.1), NONE when off */
     unsigned err_round;    /* marked for the transport error being handled; 0: not */
+    char cancel_tag[GOSIP__STACK_TAG_LEN]; /* server: the To tag a CANCEL's 200 carried */
+    unsigned char has_cancel_tag;          /* (9.2: the final response repeats it) */
 };
 
 #define GOSIP__TXN_F_CLIENT 1u

@@ -118,6 +118,17 @@ static int response_fits(const gosip_txn *t, const gosip_msg *resp)
     return gosip_str_eq(va->branch, vb->branch);
 }
 
+/* 9.2: the To tag of a CANCEL's 200 and of the cancelled request's final response SHOULD
+ * be the same; when the stack chose it, a response without To tag gets it. */
+static void repeat_cancel_tag(const gosip_txn *t, gosip_msg *resp)
+{
+    const gosip_nameaddr *to = gosip_msg_to(resp);
+    if (!t->has_cancel_tag || gosip_msg_status(resp) <= 100 || !to || to->tag.p)
+        return;
+    gosip_msg_set_param(resp, gosip_msg_hdr(resp, GOSIP_HDR_TO), GOSIP_STR("tag"),
+                        (gosip_str){t->cancel_tag, sizeof t->cancel_tag}, 0);
+}
+
 int gosip_txn_send_response(gosip_txn *t, gosip_msg *resp, gosip_tstamp now)
 {
     if (!t || !resp || t->is_client || gosip_msg_is_request(resp) || now == GOSIP_TSTAMP_NONE)
@@ -132,6 +143,7 @@ int gosip_txn_send_response(gosip_txn *t, gosip_msg *resp, gosip_tstamp now)
     s->now = now;
     gosip__stack_hold(s);
     gosip_txn_ref(t);
+    repeat_cancel_tag(t, resp);
     if (s->auto_dialog)
         gosip__session_server_response(t, resp);
     int rc = gosip__txn_server_send_response(t->fsm, resp, now);
