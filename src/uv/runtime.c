@@ -225,9 +225,19 @@ void gosip__uv_flush(gosip_uv *uv)
         return;
     uv->flushing = 1;
     gosip_tx tx;
-    while (!uv->closing && core_next_tx(uv, &tx) == 1)
-        dispatch_tx(uv, &tx);
-    gosip__uv_dgrams_send(uv, uv->out_dgrams);
+    /* A send error reported from the batch may queue more (a failover): a few more passes
+     * send that too; an endless chain of them goes on at the next iteration instead. */
+    for (int pass = 0; pass < 4 && !uv->closing; pass++) {
+        int any = 0;
+        while (!uv->closing && core_next_tx(uv, &tx) == 1) {
+            dispatch_tx(uv, &tx);
+            any = 1;
+        }
+        if (!any)
+            break;
+        gosip__uv_dgrams_send(uv, uv->out_dgrams);
+    }
+    gosip__uv_dgrams_send(uv, uv->out_dgrams); /* closed while dispatching: drops them */
     uv->flushing = 0;
     if (!uv->closing)
         rearm_timer(uv);
