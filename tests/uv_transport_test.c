@@ -242,6 +242,31 @@ static void send_outside_callbacks_and_close_busy(void **state)
     tuv_loop_finish(&L);
 }
 
+/* Two runtimes on one loop, each with a UDP point on 127.0.0.1 and one on ::1. */
+typedef struct udp_pair {
+    tuv_loop L;
+    tuv_node a, b;
+    gosip_lp *a4, *a6, *b4, *b6;
+} udp_pair;
+
+static void udp_pair_open(udp_pair *p)
+{
+    tuv_loop_init(&p->L, 60000);
+    tuv_node_new(&p->a, &p->L, NULL);
+    tuv_node_new(&p->b, &p->L, NULL);
+    listen_ok(&p->a, GOSIP_TP_UDP, "127.0.0.1", 0, &p->a4);
+    listen_ok(&p->a, GOSIP_TP_UDP, "::1", 0, &p->a6);
+    listen_ok(&p->b, GOSIP_TP_UDP, "127.0.0.1", 0, &p->b4);
+    listen_ok(&p->b, GOSIP_TP_UDP, "::1", 0, &p->b6);
+}
+
+static void udp_pair_close(udp_pair *p)
+{
+    tuv_node_close(&p->a, &p->L);
+    tuv_node_close(&p->b, &p->L);
+    tuv_loop_finish(&p->L);
+}
+
 static int branch_no(const gosip_msg *m)
 {
     gosip_str b = gosip_msg_via(m)->branch;
@@ -255,47 +280,40 @@ static int branch_no(const gosip_msg *m)
 static void udp_batches_in_order(void **state)
 {
     (void)state;
-    tuv_loop L;
-    tuv_loop_init(&L, 60000);
-    tuv_node a, b;
-    tuv_node_new(&a, &L, NULL);
-    tuv_node_new(&b, &L, NULL);
-    gosip_lp *a4, *a6, *b4, *b6;
-    listen_ok(&a, GOSIP_TP_UDP, "127.0.0.1", 0, &a4);
-    listen_ok(&a, GOSIP_TP_UDP, "::1", 0, &a6);
-    listen_ok(&b, GOSIP_TP_UDP, "127.0.0.1", 0, &b4);
-    listen_ok(&b, GOSIP_TP_UDP, "::1", 0, &b6);
+    udp_pair p;
+    udp_pair_open(&p);
+    tuv_loop *L = &p.L;
+    tuv_node *a = &p.a, *b = &p.b;
+    gosip_lp *a4 = p.a4, *a6 = p.a6;
     enum { PER_FAMILY = 45 }; /* more than one batch of 32 each */
     for (int i = 0; i < 2 * PER_FAMILY; i++) {
         char branch[16];
         snprintf(branch, sizeof branch, "bat%d", i);
         gosip_msg *req = tuv_request("OPTIONS", branch, 0);
         gosip_target t = tuv_target(GOSIP_TP_UDP, i < PER_FAMILY ? a4 : a6);
-        assert_int_equal(gosip_tp_send_request(b.tp, req, &t, uv_hrtime(), NULL), 0);
+        assert_int_equal(gosip_tp_send_request(b->tp, req, &t, uv_hrtime(), NULL), 0);
         if (i == 10) {
             gosip_target bcast = tuv_target(GOSIP_TP_UDP, a4);
             memset(bcast.addr.ip, 0xff, 4);
-            assert_int_equal(gosip_tp_send_request(b.tp, req, &bcast, uv_hrtime(), NULL), 0);
+            assert_int_equal(gosip_tp_send_request(b->tp, req, &bcast, uv_hrtime(), NULL), 0);
         }
         gosip_msg_unref(req);
     }
-    tuv_wait_count(&L, &a.nmsgs, 2 * PER_FAMILY);
-    tuv_wait_count(&L, &b.nerrs, 1);
+    tuv_wait_count(L, &a->nmsgs, 2 * PER_FAMILY);
+    tuv_wait_count(L, &b->nerrs, 1);
     int last4 = -1, last6 = -1;
-    for (int i = 0; i < a.nmsgs; i++) {
-        int no = branch_no(a.msgs[i]);
-        int *last = a.rx[i].lp == a4 ? &last4 : &last6;
+    for (int i = 0; i < a->nmsgs; i++) {
+        int no = branch_no(a->msgs[i]);
+        int *last = a->rx[i].lp == a4 ? &last4 : &last6;
         assert_true(no > *last);
-        assert_int_equal(no < PER_FAMILY, a.rx[i].lp == a4);
+        assert_int_equal(no < PER_FAMILY, a->rx[i].lp == a4);
         *last = no;
     }
     assert_int_equal(last4, PER_FAMILY - 1);
     assert_int_equal(last6, 2 * PER_FAMILY - 1);
-    assert_int_equal(b.errs[0].code, GOSIP_ERR_IO);
-    assert_int_equal(b.errs[0].peer.ip[0], 0xff);
-    tuv_node_close(&a, &L);
-    tuv_node_close(&b, &L);
-    tuv_loop_finish(&L);
+    assert_int_equal(b->errs[0].code, GOSIP_ERR_IO);
+    assert_int_equal(b->errs[0].peer.ip[0], 0xff);
+    udp_pair_close(&p);
 }
 
 /* A listening point removed from inside on_error while its datagrams wait in the batch
@@ -304,41 +322,34 @@ static void udp_batches_in_order(void **state)
 static void udp_unlisten_inside_batch_error(void **state)
 {
     (void)state;
-    tuv_loop L;
-    tuv_loop_init(&L, 60000);
-    tuv_node a, b;
-    tuv_node_new(&a, &L, NULL);
-    tuv_node_new(&b, &L, NULL);
-    gosip_lp *a4, *a6, *b4, *b6;
-    listen_ok(&a, GOSIP_TP_UDP, "127.0.0.1", 0, &a4);
-    listen_ok(&a, GOSIP_TP_UDP, "::1", 0, &a6);
-    listen_ok(&b, GOSIP_TP_UDP, "127.0.0.1", 0, &b4);
-    listen_ok(&b, GOSIP_TP_UDP, "::1", 0, &b6);
-    b.unlisten_on_error = b4;
+    udp_pair p;
+    udp_pair_open(&p);
+    tuv_loop *L = &p.L;
+    tuv_node *a = &p.a, *b = &p.b;
+    gosip_lp *a4 = p.a4, *a6 = p.a6, *b4 = p.b4;
+    b->unlisten_on_error = b4;
     gosip_msg *req = tuv_request("OPTIONS", "unl", 0);
     gosip_target bcast = tuv_target(GOSIP_TP_UDP, a4);
     memset(bcast.addr.ip, 0xff, 4);
     gosip_target t4 = tuv_target(GOSIP_TP_UDP, a4), t6 = tuv_target(GOSIP_TP_UDP, a6);
     /* one sent before the refused one: its buffer is already given back when the point goes */
-    assert_int_equal(gosip_tp_send_request(b.tp, req, &t4, uv_hrtime(), NULL), 0);
-    assert_int_equal(gosip_tp_send_request(b.tp, req, &bcast, uv_hrtime(), NULL), 0);
+    assert_int_equal(gosip_tp_send_request(b->tp, req, &t4, uv_hrtime(), NULL), 0);
+    assert_int_equal(gosip_tp_send_request(b->tp, req, &bcast, uv_hrtime(), NULL), 0);
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(gosip_tp_send_request(b.tp, req, &t4, uv_hrtime(), NULL), 0);
-        assert_int_equal(gosip_tp_send_request(b.tp, req, &t6, uv_hrtime(), NULL), 0);
+        assert_int_equal(gosip_tp_send_request(b->tp, req, &t4, uv_hrtime(), NULL), 0);
+        assert_int_equal(gosip_tp_send_request(b->tp, req, &t6, uv_hrtime(), NULL), 0);
     }
     gosip_msg_unref(req);
-    tuv_wait_count(&L, &a.nmsgs, 4);
-    tuv_run_for(&L, 50);
-    assert_int_equal(b.nerrs, 1);
-    assert_null(b.unlisten_on_error);
-    assert_int_equal(a.nmsgs, 4);
+    tuv_wait_count(L, &a->nmsgs, 4);
+    tuv_run_for(L, 50);
+    assert_int_equal(b->nerrs, 1);
+    assert_null(b->unlisten_on_error);
+    assert_int_equal(a->nmsgs, 4);
     int on4 = 0;
-    for (int i = 0; i < a.nmsgs; i++)
-        on4 += a.rx[i].lp == a4;
+    for (int i = 0; i < a->nmsgs; i++)
+        on4 += a->rx[i].lp == a4;
     assert_int_equal(on4, 1);
-    tuv_node_close(&a, &L);
-    tuv_node_close(&b, &L);
-    tuv_loop_finish(&L);
+    udp_pair_close(&p);
 }
 
 /* Closing the runtime from inside on_message, with more messages of the same read still
