@@ -112,3 +112,24 @@ void cli_print_io_error(const char *prog, const gosip_io_error_event *ev)
     gosip_addr_print(&ev->peer, peer, sizeof peer);
     fprintf(stderr, "%s: %s %s: %s\n", prog, gosip_tp_kind_name(ev->kind), peer, ev->reason);
 }
+
+int cli_listen(const char *prog, gosip_uv *uv, const cli_listen_spec *ls, gosip_lp **out)
+{
+    int rc = gosip_uv_listen(uv, ls->kind, ls->host, ls->port, out);
+    if (rc != 0) {
+        int sys = gosip_uv_last_error(uv);
+        fprintf(stderr, "%s: listening on %s %s:%u: %s%s%s\n", prog, gosip_tp_kind_name(ls->kind),
+                ls->host, ls->port, gosip_strerror(rc), sys ? ": " : "",
+                sys ? uv_strerror(sys) : "");
+        return rc;
+    }
+    char where[80], kind[8];
+    const char *k = gosip_tp_kind_name(ls->kind);
+    size_t j = 0;
+    for (; k[j] && j < sizeof kind - 1; j++)
+        kind[j] = (char)(k[j] >= 'A' && k[j] <= 'Z' ? k[j] - 'A' + 'a' : k[j]);
+    kind[j] = '\0';
+    gosip_addr_print(gosip_lp_addr(*out), where, sizeof where);
+    printf("listening %s %s\n", kind, where);
+    return 0;
+}

@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 
 #include <gosip/stack.h>
+#include <gosip/uv.h>
 
 /* Prints "PROG: MSG[: ARG]" and "try PROG --help" to stderr; returns -1 so that option
  * parsers can `return cli_usage_error(...)`. ARG may be NULL. */
@@ -42,6 +43,11 @@ typedef struct cli_listen_spec {
  * cap; returns 1 (one argument used) or, after cli_usage_error, -1. */
 int cli_add_listen(const char *prog, cli_listen_spec *lps, size_t *n, size_t cap,
                    gosip_tp_kind kind, const char *arg);
+
+/* Opens the listening point ls on uv and prints "listening KIND ADDR" (kind in lower case,
+ * the real port) to stdout; on failure prints "PROG: listening on ...: why" to stderr.
+ * Returns the gosip_uv_listen result; *out is the point on success. */
+int cli_listen(const char *prog, gosip_uv *uv, const cli_listen_spec *ls, gosip_lp **out);
 
 /* CPU time this process used since *ru0 (getrusage), split into user and system
  * microseconds; the programs run their loop on one thread, so this is the loop's cost. */

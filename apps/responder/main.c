@@ -22,7 +22,7 @@
 #include "responder.h"
 
 enum { EXIT_OK = 0, EXIT_FAIL = 1, EXIT_USAGE = 2 };
-enum { MAX_LISTEN = 16, HOST_CAP = 64 };
+enum { MAX_LISTEN = 16 };
 
 /* After --count is reached, queued stream writes still need a few loop turns to finish. */
 #define COUNT_GRACE_MS 100
@@ -49,12 +49,7 @@ static const char usage_text[] =
     "  -h, --help\n"
     "Signals: SIGINT/SIGTERM stop (stats printed), SIGUSR1 prints stats.\n";
 
-typedef struct listen_spec {
-    gosip_tp_kind kind;
-    int v6_only;
-    char host[HOST_CAP];
-    unsigned port;
-} listen_spec;
+typedef cli_listen_spec listen_spec;
 
 typedef struct options {
     listen_spec lps[MAX_LISTEN];
@@ -89,11 +84,11 @@ static int usage_error(const char *msg, const char *arg)
 }
 
 /* The --udp6 family accepts IPv6 hosts only. */
-static int parse_hostport(const char *s, listen_spec *ls)
+static int parse_hostport(const char *s, listen_spec *ls, int v6_only)
 {
     if (cli_parse_hostport(s, ls->host, sizeof ls->host, &ls->port) != 0)
         return -1;
-    return ls->v6_only && !strchr(ls->host, ':') ? -1 : 0;
+    return v6_only && !strchr(ls->host, ':') ? -1 : 0;
 }
 
 static int parse_listen_flag(options *o, const char *flag, const char *arg)
@@ -113,8 +108,7 @@ static int parse_listen_flag(options *o, const char *flag, const char *arg)
             return usage_error("too many listening points", NULL);
         listen_spec *ls = &o->lps[o->n_lps];
         ls->kind = flags[i].kind;
-        ls->v6_only = flags[i].v6;
-        if (!arg || parse_hostport(arg, ls) != 0)
+        if (!arg || parse_hostport(arg, ls, flags[i].v6) != 0)
             return usage_error("expected HOST:PORT (numeric, [IPv6]:PORT)", arg);
         o->n_lps++;
         return 1;
@@ -331,24 +325,9 @@ static int start_runtime(app *a)
 static int open_listeners(app *a)
 {
     for (size_t i = 0; i < a->opt.n_lps; i++) {
-        const listen_spec *ls = &a->opt.lps[i];
         gosip_lp *lp;
-        char where[80], kind[4];
-        int rc = gosip_uv_listen(a->uv, ls->kind, ls->host, ls->port, &lp);
-
-        if (rc != 0) {
-            int sys = gosip_uv_last_error(a->uv);
-            fprintf(stderr, "gosip-responder: listening on %s %s:%u: %s%s%s\n",
-                    gosip_tp_kind_name(ls->kind), ls->host, ls->port, gosip_strerror(rc),
-                    sys ? ": " : "", sys ? uv_strerror(sys) : "");
+        if (cli_listen("gosip-responder", a->uv, &a->opt.lps[i], &lp) != 0)
             return -1;
-        }
-        gosip_addr_print(gosip_lp_addr(lp), where, sizeof where);
-        const char *k = gosip_tp_kind_name(ls->kind);
-        for (size_t j = 0; j < sizeof kind; j++)
-            kind[j] = (char)(k[j] >= 'A' && k[j] <= 'Z' ? k[j] - 'A' + 'a' : k[j]);
-        kind[3] = '\0';
-        printf("listening %s %s\n", kind, where);
     }
     fflush(stdout);
     return 0;

@@ -291,20 +291,9 @@ static int start_stack(app *a)
 static int open_listeners(app *a)
 {
     for (size_t i = 0; i < a->opt.n_lps; i++) {
-        const listen_spec *ls = &a->opt.lps[i];
         gosip_lp *lp;
-        char where[80];
-        int rc = gosip_uv_listen(a->uv, ls->kind, ls->host, ls->port, &lp);
-
-        if (rc != 0) {
-            int sys = gosip_uv_last_error(a->uv);
-            fprintf(stderr, "gosip-txn: listening on %s %s:%u: %s%s%s\n",
-                    gosip_tp_kind_name(ls->kind), ls->host, ls->port, gosip_strerror(rc),
-                    sys ? ": " : "", sys ? uv_strerror(sys) : "");
+        if (cli_listen("gosip-txn", a->uv, &a->opt.lps[i], &lp) != 0)
             return -1;
-        }
-        gosip_addr_print(gosip_lp_addr(lp), where, sizeof where);
-        printf("listening %s %s\n", ls->kind == GOSIP_TP_UDP ? "udp" : "tcp", where);
     }
     fflush(stdout);
     return 0;

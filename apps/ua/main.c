@@ -422,22 +422,12 @@ static int open_listeners(app *a)
     for (size_t i = 0; i < a->opt.n_lps; i++) {
         const listen_spec *ls = &a->opt.lps[i];
         gosip_lp *lp;
-        char where[80];
-        int rc = gosip_uv_listen(a->uv, ls->kind, ls->host, ls->port, &lp);
-
-        if (rc != 0) {
-            int sys = gosip_uv_last_error(a->uv);
-            fprintf(stderr, "gosip-ua: listening on %s %s:%u: %s%s%s\n",
-                    gosip_tp_kind_name(ls->kind), ls->host, ls->port, gosip_strerror(rc),
-                    sys ? ": " : "", sys ? uv_strerror(sys) : "");
+        if (cli_listen("gosip-ua", a->uv, ls, &lp) != 0)
             return -1;
-        }
         if (ls->kind == GOSIP_TP_TCP && !a->lp_tcp)
             a->lp_tcp = lp;
         if (ls->kind == GOSIP_TP_UDP && !a->lp_udp)
             a->lp_udp = lp;
-        gosip_addr_print(gosip_lp_addr(lp), where, sizeof where);
-        printf("listening %s %s\n", ls->kind == GOSIP_TP_UDP ? "udp" : "tcp", where);
     }
     fflush(stdout);
     return 0;
