@@ -154,7 +154,7 @@ static void on_cancel(gosip_stack *s, gosip_msg *m, const gosip_rx_info *rx)
     gosip_str tag = response_tag(s, orig, buf, sizeof buf);
     answer_cancel(s, m, rx, tag);
     const gosip_msg *last = gosip_txn_response(orig);
-    if (tag.p == buf && !orig->is_client) { /* a fresh tag: the final response must repeat it */
+    if (tag.p == buf) { /* a fresh tag: the final response must repeat it */
         memcpy(orig->cancel_tag, buf, sizeof buf);
         orig->has_cancel_tag = 1;
     }

@@ -122,8 +122,10 @@ static int response_fits(const gosip_txn *t, const gosip_msg *resp)
  * be the same; when the stack chose it, a response without To tag gets it. */
 static void repeat_cancel_tag(const gosip_txn *t, gosip_msg *resp)
 {
+    if (!t->has_cancel_tag || gosip_msg_status(resp) <= 100)
+        return; /* the usual case reads no header */
     const gosip_nameaddr *to = gosip_msg_to(resp);
-    if (!t->has_cancel_tag || gosip_msg_status(resp) <= 100 || !to || to->tag.p)
+    if (!to || to->tag.p)
         return;
     gosip_msg_set_param(resp, gosip_msg_hdr(resp, GOSIP_HDR_TO), GOSIP_STR("tag"),
                         (gosip_str){t->cancel_tag, sizeof t->cancel_tag}, 0);

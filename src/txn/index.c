@@ -417,12 +417,15 @@ static const gosip__txn_entry *find_server(const gosip__txn_index *ix, const pro
  * only in their method share it and one chain: a peer reusing a branch with ever new
  * method names would make that chain as long as it likes. A branch is unique per request
  * (8.1.1.7) apart from CANCEL, so a few per key are plenty. */
-static int key_full(const gosip__txn_index *ix, const probe *pr)
+static int check_room(const gosip__txn_index *ix, const probe *pr)
 {
     unsigned same = 0;
-    for (const gosip__txn_entry *e = chain(&ix->main, pr->want, 0); e; e = e->next)
+    for (const gosip__txn_entry *e = chain(&ix->main, pr->want, 0); e; e = e->next) {
+        if (server_hit(ix, e, pr))
+            return GOSIP_ERR_EXISTS;
         same += (e->key & ~E_MERGED) == pr->want;
-    return same >= GOSIP__TXN_MAX_PER_KEY;
+    }
+    return same >= GOSIP__TXN_MAX_PER_KEY ? GOSIP_ERR_LIMIT : 0;
 }
 
 int gosip__txn_index_add_server(gosip__txn_index *ix, gosip_msg *req, void *txn,
@@ -432,10 +435,9 @@ int gosip__txn_index_add_server(gosip__txn_index *ix, gosip_msg *req, void *txn,
     if (!probe_init(ix, req, GOSIP__TXN_LEGACY_REQUEST, &pr) ||
         gosip_msg_method(req) == GOSIP_METHOD_ACK)
         return GOSIP_ERR_INVALID_ARG;
-    if (find_server(ix, &pr))
-        return GOSIP_ERR_EXISTS;
-    if (key_full(ix, &pr))
-        return GOSIP_ERR_LIMIT;
+    int rc = check_room(ix, &pr); /* one walk of the chain: EXISTS, then LIMIT */
+    if (rc != 0)
+        return rc;
     uint32_t key = pr.want, mkey = 0;
     if (!gosip__txn_to_tag(req).p) {
         key |= E_MERGED;
